@@ -1,13 +1,15 @@
 package policies
 
+import "github.com/stickypolicy/sticky/policies/xacml"
+
 // Document is one parsed policy document: a PPL policy (an XACML policy with
 // data handling parts) or a plain XACML 3.0 / 2.0 Policy or PolicySet.
 //
-// The XACML part lives in XACML (see xacml.go); the data handling parts are
+// The XACML part lives in XACML (package policies/xacml); the data handling parts are
 // the ppl:DataHandlingPolicy elements, ppl:DataHandlingPreferences and
 // ppl:StickyPolicy, in document order.
 type Document struct {
-	XACML                *XACMLPolicy
+	XACML                *xacml.Root
 	DataHandlingPolicies []DataHandling
 	Preferences          *DataHandling
 	Sticky               *DataHandling
