@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/beevik/etree"
 )
 
 // ErrInvalid is wrapped by every validation failure, so callers can branch
@@ -62,3 +64,31 @@ func (e *ValidationError) Error() string {
 
 // Unwrap lets errors.Is(err, ErrInvalid) succeed.
 func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+// At builds a Problem about element e (its qualified name and source line),
+// attribute attr (may be empty) holding value.
+func At(e *etree.Element, attr, value, format string, args ...any) Problem {
+	p := Problem{Attribute: attr, Value: value, Message: fmt.Sprintf(format, args...)}
+	if e != nil {
+		p.Element = e.FullTag()
+		p.Line = Line(e)
+	}
+	return p
+}
+
+// Problems collects problems while a document is validated.
+type Problems []Problem
+
+// Add appends a problem about element e.
+func (ps *Problems) Add(e *etree.Element, attr, value, format string, args ...any) {
+	*ps = append(*ps, At(e, attr, value, format, args...))
+}
+
+// Err returns nil when no problem was recorded, otherwise a
+// *ValidationError holding them all.
+func (ps Problems) Err() error {
+	if len(ps) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: append([]Problem(nil), ps...)}
+}

@@ -1,0 +1,222 @@
+package xmlsafe
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"weak"
+
+	"github.com/beevik/etree"
+)
+
+// Limits bound the shape of a document Parse accepts. A zero field means
+// the corresponding DefaultLimits value.
+type Limits struct {
+	MaxBytes    int // whole document size in bytes
+	MaxDepth    int // element nesting depth (the root element is depth 1)
+	MaxElements int // total number of elements
+}
+
+// DefaultLimits are generous for policies (a 10,000-rule policy fits) and
+// still refuse documents built to exhaust memory.
+var DefaultLimits = Limits{MaxBytes: 16 << 20, MaxDepth: 64, MaxElements: 500_000}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultLimits.MaxBytes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultLimits.MaxDepth
+	}
+	if l.MaxElements <= 0 {
+		l.MaxElements = DefaultLimits.MaxElements
+	}
+	return l
+}
+
+// ErrMalformed is wrapped when a document is not well-formed XML.
+var ErrMalformed = errors.New("malformed XML")
+
+// Parse reads an XML document defensively. It refuses documents larger than
+// lim.MaxBytes, nested deeper than lim.MaxDepth or holding more than
+// lim.MaxElements elements, and any DOCTYPE or ENTITY declaration (so no
+// entity expansion and no external entity is ever fetched); those errors
+// wrap ErrHostileXML. Documents that are not well-formed XML give an error
+// wrapping ErrMalformed that names the line. Only UTF-8 (and its ASCII and
+// ISO-8859-1 subsets, converted) encodings are accepted.
+//
+// The source line of every element is recorded and available through Line.
+func Parse(data []byte, lim Limits) (*etree.Document, error) {
+	lim = lim.withDefaults()
+	if len(data) > lim.MaxBytes {
+		return nil, fmt.Errorf("%w: document is %d bytes, limit is %d", ErrHostileXML, len(data), lim.MaxBytes)
+	}
+	lines, err := scan(data, lim)
+	if err != nil {
+		return nil, err
+	}
+	doc := etree.NewDocument()
+	doc.ReadSettings.CharsetReader = charsetReader
+	doc.ReadSettings.MaxDepth = lim.MaxDepth + 1
+	if err := doc.ReadFromBytes(data); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if doc.Root() == nil {
+		return nil, fmt.Errorf("%w: no root element", ErrMalformed)
+	}
+	record(doc, lines)
+	return doc, nil
+}
+
+// scan checks the document's shape with encoding/xml and returns the start
+// line of every element in document order.
+func scan(data []byte, lim Limits) ([]int32, error) {
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec.Strict = true
+	dec.CharsetReader = charsetReader
+	var (
+		lines   []int32
+		depth   int
+		line    = 1
+		lastOff int64
+		roots   int
+		stack   []xml.Name
+	)
+	advance := func(off int64) {
+		if off > int64(len(data)) {
+			off = int64(len(data))
+		}
+		line += bytes.Count(data[lastOff:off], []byte{'\n'})
+		lastOff = off
+	}
+	for {
+		start := dec.InputOffset()
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				return nil, fmt.Errorf("%w: line %d: %s", ErrMalformed, se.Line, se.Msg)
+			}
+			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			advance(start)
+			depth++
+			if depth == 1 {
+				roots++
+			}
+			if depth > lim.MaxDepth {
+				return nil, fmt.Errorf("%w: line %d: elements nested deeper than %d", ErrHostileXML, line, lim.MaxDepth)
+			}
+			if len(lines) >= lim.MaxElements {
+				return nil, fmt.Errorf("%w: line %d: more than %d elements", ErrHostileXML, line, lim.MaxElements)
+			}
+			lines = append(lines, int32(line))
+			stack = append(stack, t.Name)
+		case xml.EndElement:
+			advance(start)
+			if len(stack) == 0 || stack[len(stack)-1] != t.Name {
+				return nil, fmt.Errorf("%w: line %d: unexpected end tag </%s>", ErrMalformed, line, qname(t.Name))
+			}
+			stack = stack[:len(stack)-1]
+			depth--
+		case xml.Directive:
+			advance(start)
+			word := strings.Fields(string(t))
+			name := "declaration"
+			if len(word) > 0 {
+				name = word[0]
+			}
+			return nil, fmt.Errorf("%w: line %d: <!%s> declarations are not accepted (no DTDs, no entities)", ErrHostileXML, line, name)
+		case xml.CharData:
+			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
+				advance(start)
+				return nil, fmt.Errorf("%w: line %d: text outside the root element", ErrMalformed, line)
+			}
+		}
+	}
+	if depth != 0 {
+		return nil, fmt.Errorf("%w: unexpected end of document, <%s> is not closed", ErrMalformed, qname(stack[len(stack)-1]))
+	}
+	if roots != 1 {
+		return nil, fmt.Errorf("%w: a document needs exactly one root element, found %d", ErrMalformed, roots)
+	}
+	return lines, nil
+}
+
+func qname(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
+}
+
+func charsetReader(charset string, input io.Reader) (io.Reader, error) {
+	switch strings.ToLower(charset) {
+	case "utf-8", "utf8", "us-ascii", "ascii":
+		return input, nil
+	case "iso-8859-1", "latin1", "latin-1":
+		b, err := io.ReadAll(input)
+		if err != nil {
+			return nil, err
+		}
+		var sb strings.Builder
+		for _, c := range b {
+			sb.WriteRune(rune(c))
+		}
+		return strings.NewReader(sb.String()), nil
+	}
+	return nil, fmt.Errorf("%w: unsupported encoding %q (use UTF-8)", ErrMalformed, charset)
+}
+
+// lineTable maps parsed elements to their source lines. It is keyed by weak
+// pointers and entries are removed when their element is collected, so it
+// holds no document alive; it is a cache, not program state.
+var lineTable sync.Map // weak.Pointer[etree.Element] -> int32
+
+func record(doc *etree.Document, lines []int32) {
+	i := 0
+	var walk func(e *etree.Element)
+	walk = func(e *etree.Element) {
+		if i < len(lines) {
+			setLine(e, int(lines[i]))
+		}
+		i++
+		for _, c := range e.ChildElements() {
+			walk(c)
+		}
+	}
+	for _, t := range doc.Child {
+		if e, ok := t.(*etree.Element); ok {
+			walk(e)
+		}
+	}
+}
+
+func setLine(e *etree.Element, line int) {
+	k := weak.Make(e)
+	lineTable.Store(k, int32(line))
+	runtime.AddCleanup(e, func(k weak.Pointer[etree.Element]) { lineTable.Delete(k) }, k)
+}
+
+// Line returns the source line of an element read by Parse, or 0 when it is
+// not known (an element built in code, or nil).
+func Line(e *etree.Element) int {
+	if e == nil {
+		return 0
+	}
+	v, ok := lineTable.Load(weak.Make(e))
+	if !ok {
+		return 0
+	}
+	return int(v.(int32))
+}
