@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/stickypolicy/sticky/pep"
+)
+
+// subjectKeyLen is the length of a subject's pseudonym key.
+const subjectKeyLen = 32
+
+// AppendEvent implements pep.Tx: it pseudonymises the principal and the
+// recipient under the record subject's key (created on first use), records
+// the pseudonyms' identities, numbers the event after the record's last one
+// and seals it onto the record's hash chain.
+func (t *Tx) AppendEvent(ctx context.Context, in pep.EventInput) (pep.Event, error) {
+	key, err := t.subjectKey(ctx, in.Subject)
+	if err != nil {
+		return pep.Event{}, err
+	}
+	principal, err := t.pseudonym(ctx, key, in.Subject, in.Principal)
+	if err != nil {
+		return pep.Event{}, err
+	}
+	recipient, err := t.pseudonym(ctx, key, in.Subject, in.Recipient)
+	if err != nil {
+		return pep.Event{}, err
+	}
+	var lastSeq int64
+	var lastHash string
+	err = t.stmt(ctx, t.s.ws.lastEvent).QueryRowContext(ctx, in.PII).Scan(&lastSeq, &lastHash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return pep.Event{}, fmt.Errorf("store: reading the last event: %w", err)
+	}
+	e := seal(lastHash, pep.Event{
+		PII:        in.PII,
+		Seq:        lastSeq + 1,
+		Time:       in.Time.UTC(),
+		Type:       in.Type,
+		Principal:  principal,
+		Purpose:    in.Purpose,
+		Recipient:  recipient,
+		Decision:   in.Decision,
+		Reason:     in.Reason,
+		PolicyHash: in.PolicyHash,
+	})
+	if _, err := t.stmt(ctx, t.s.ws.insertEvent).ExecContext(ctx, e.PII, e.Seq, e.Time.UnixNano(), e.Type, e.Principal,
+		e.Purpose, e.Recipient, e.Decision, e.Reason, e.PolicyHash, e.Prev, e.Hash); err != nil {
+		return pep.Event{}, fmt.Errorf("store: appending event: %w", err)
+	}
+	return e, nil
+}
+
+// subjectKey returns the subject's pseudonym key, creating it when missing.
+func (t *Tx) subjectKey(ctx context.Context, subject string) ([]byte, error) {
+	var key []byte
+	err := t.stmt(ctx, t.s.ws.subjectKey).QueryRowContext(ctx, subject).Scan(&key)
+	if err == nil {
+		return key, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: reading subject key: %w", err)
+	}
+	key = make([]byte, subjectKeyLen)
+	if _, err := io.ReadFull(t.s.rand, key); err != nil {
+		return nil, fmt.Errorf("store: drawing subject key: %w", err)
+	}
+	if _, err := t.stmt(ctx, t.s.ws.insertKey).ExecContext(ctx, subject, key); err != nil {
+		return nil, fmt.Errorf("store: saving subject key: %w", err)
+	}
+	return key, nil
+}
+
+// pseudonym returns identity's pseudonym under key and records the mapping;
+// the empty identity stays empty.
+func (t *Tx) pseudonym(ctx context.Context, key []byte, subject, identity string) (string, error) {
+	if identity == "" {
+		return "", nil
+	}
+	p := pseudonymOf(key, identity)
+	if _, err := t.stmt(ctx, t.s.ws.insertIdent).ExecContext(ctx, p, identity, subject); err != nil {
+		return "", fmt.Errorf("store: recording identity: %w", err)
+	}
+	return p, nil
+}

@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "github.com/mattn/go-sqlite3" // the SQLite driver
+)
+
+// FileName is the database file's name inside the data directory.
+const FileName = "sticky.db"
+
+// Store is Sticky's SQLite store: one writer connection (every write
+// transaction runs on it, one at a time) and a pool of reader connections,
+// both on the same WAL-mode database file. It is safe for concurrent use.
+type Store struct {
+	path string
+	w    *sql.DB // exactly one connection: the writer
+	r    *sql.DB // the readers (query_only)
+	rand io.Reader
+
+	ws writerStmts
+	rs readerStmts
+}
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	readers     int
+	synchronous string
+	busyTimeout int
+	rand        io.Reader
+}
+
+// WithReaders sets the size of the reader pool (default 4).
+func WithReaders(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.readers = n
+		}
+	}
+}
+
+// WithSynchronous sets PRAGMA synchronous: "NORMAL" (the default: with WAL a
+// power loss may lose the last transactions, an application crash cannot) or
+// "FULL" (every commit is fsynced).
+func WithSynchronous(mode string) Option {
+	return func(o *options) { o.synchronous = strings.ToUpper(mode) }
+}
+
+// WithBusyTimeout sets how long, in milliseconds, a connection waits for a
+// lock held by another process (e.g. `stickyd principal add` while the server
+// runs). Default 5000.
+func WithBusyTimeout(ms int) Option {
+	return func(o *options) { o.busyTimeout = ms }
+}
+
+// WithRand sets the randomness used for per-subject pseudonym keys (default
+// crypto/rand.Reader).
+func WithRand(r io.Reader) Option {
+	return func(o *options) { o.rand = r }
+}
+
+// Open opens (creating when missing) the database in dir/sticky.db, creating
+// dir (0700) if needed, and applies pending migrations.
+func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
+	o := options{readers: 4, synchronous: "NORMAL", busyTimeout: 5000, rand: rand.Reader}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	switch o.synchronous {
+	case "NORMAL", "FULL", "EXTRA":
+	default:
+		return nil, fmt.Errorf("store: synchronous mode %q: want NORMAL, FULL or EXTRA", o.synchronous)
+	}
+	if dir == "" {
+		return nil, errors.New("store: empty data directory")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: creating data directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	if strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("store: data directory %q contains '?'", dir)
+	}
+	common := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=on&_secure_delete=on&_synchronous=%s", o.busyTimeout, o.synchronous)
+	w, err := sql.Open("sqlite3", path+"?_journal_mode=WAL&_txlock=immediate&"+common)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{path: path, w: w, rand: o.rand}
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: opening %s: %w", path, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite3", path+"?_query_only=on&"+common)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	r.SetMaxOpenConns(o.readers)
+	r.SetMaxIdleConns(o.readers)
+	r.SetConnMaxLifetime(0)
+	r.SetConnMaxIdleTime(0)
+	s.r = r
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Ping checks that the database answers (for /healthz).
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Close closes every connection, checkpointing the WAL.
+func (s *Store) Close() error {
+	var errs []error
+	for _, st := range append(s.ws.all(), s.rs.all()...) {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// DB returns the writer handle, for other parts of this package (the outbox,
+// the audit export) that need their own statements. Writes must go through
+// transactions on it (one at a time).
+func (s *Store) DB() *sql.DB { return s.w }
+
+// ReadDB returns the reader pool.
+func (s *Store) ReadDB() *sql.DB { return s.r }

@@ -1,0 +1,174 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/stickypolicy/sticky/pep"
+)
+
+// Tx is a write transaction on the writer connection. It implements pep.Tx;
+// other files of this package (the outbox) add methods that take its SQL
+// transaction.
+type Tx struct {
+	s      *Store
+	tx     *sql.Tx
+	erased bool // a record was deleted: scrub the WAL after commit
+}
+
+// SQL returns the underlying transaction, for statements of other files of
+// this package (e.g. EnqueueJobsTx).
+func (t *Tx) SQL() *sql.Tx { return t.tx }
+
+// Write implements pep.Store: fn runs inside one transaction on the single
+// writer connection (BEGIN IMMEDIATE), committed when fn returns nil.
+func (s *Store) Write(ctx context.Context, fn func(pep.Tx) error) error {
+	return s.WriteTx(ctx, func(t *Tx) error { return fn(t) })
+}
+
+// WriteTx is Write with the concrete transaction type.
+func (s *Store) WriteTx(ctx context.Context, fn func(*Tx) error) (err error) {
+	sqlTx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			sqlTx.Rollback()
+		}
+	}()
+	t := &Tx{s: s, tx: sqlTx}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	if t.erased {
+		return s.Scrub(ctx)
+	}
+	return nil
+}
+
+// MarkErased tells the transaction that it erased personal data, so that the
+// WAL is scrubbed after commit. DeleteRecord calls it; other files of this
+// package that erase data (forget, anonymise) call it too.
+func (t *Tx) MarkErased() { t.erased = true }
+
+// Scrub checkpoints the WAL into the database file and truncates it, so that
+// the old versions of erased pages, still in WAL frames, leave the disk: with
+// secure_delete the database file then holds zeros where the data was. It
+// waits (busy timeout) for readers still on older snapshots.
+func (s *Store) Scrub(ctx context.Context) error {
+	for range 3 {
+		var busy, logFrames, done int
+		if err := s.w.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil {
+			return fmt.Errorf("store: checkpoint after erasure: %w", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+	}
+	return errors.New("store: checkpoint after erasure could not complete: readers kept old snapshots")
+}
+
+func (t *Tx) stmt(ctx context.Context, st *sql.Stmt) *sql.Stmt { return t.tx.StmtContext(ctx, st) }
+
+// PolicyVersion implements pep.Tx.
+func (t *Tx) PolicyVersion(ctx context.Context, id string) (int64, time.Time, error) {
+	var v int64
+	var deleteAt sql.NullInt64
+	err := t.stmt(ctx, t.s.ws.policyVersion).QueryRowContext(ctx, id).Scan(&v, &deleteAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, time.Time{}, pep.ErrNotFound
+	}
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("store: %w", err)
+	}
+	var d time.Time
+	if deleteAt.Valid {
+		d = unixTime(deleteAt.Int64)
+	}
+	return v, d, nil
+}
+
+// InsertRecord implements pep.Tx.
+func (t *Tx) InsertRecord(ctx context.Context, r pep.Record, data []byte) error {
+	if data == nil {
+		data = []byte{}
+	}
+	if r.PolicyVersion == 0 {
+		r.PolicyVersion = 1
+	}
+	enc := 0
+	if r.Encrypted {
+		enc = 1
+	}
+	if _, err := t.stmt(ctx, t.s.ws.insertRecord).ExecContext(ctx, r.ID, r.Subject, r.StoredBy, r.ContentType, data,
+		r.Policy, r.PolicyVersion, r.PolicyHash, enc, r.StoredAt.UnixNano(), nullTime(r.DeleteAt)); err != nil {
+		return fmt.Errorf("store: inserting record: %w", err)
+	}
+	if _, err := t.stmt(ctx, t.s.ws.insertHistory).ExecContext(ctx, r.ID, r.PolicyVersion, r.PolicyHash, r.Policy,
+		r.StoredAt.UnixNano()); err != nil {
+		return fmt.Errorf("store: recording policy: %w", err)
+	}
+	return nil
+}
+
+// UpdatePolicy implements pep.Tx.
+func (t *Tx) UpdatePolicy(ctx context.Context, id string, policy []byte, version int64, hash string, deleteAt, now time.Time) error {
+	res, err := t.tx.ExecContext(ctx, `UPDATE pii SET policy = ?, policy_version = ?, policy_hash = ?, delete_at = ? WHERE id = ?`,
+		policy, version, hash, nullTime(deleteAt), id)
+	if err != nil {
+		return fmt.Errorf("store: updating policy: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return pep.ErrNotFound
+	}
+	if _, err := t.stmt(ctx, t.s.ws.insertHistory).ExecContext(ctx, id, version, hash, policy, now.UnixNano()); err != nil {
+		return fmt.Errorf("store: recording policy: %w", err)
+	}
+	return nil
+}
+
+// DeleteRecord implements pep.Tx: the row goes (secure_delete overwrites its
+// pages), its disclosures with it, and a tombstone keeps the owner's name so
+// that the record's events stay readable.
+func (t *Tx) DeleteRecord(ctx context.Context, id string, now time.Time) error {
+	var subject string
+	err := t.tx.QueryRowContext(ctx, `DELETE FROM pii WHERE id = ? RETURNING subject`, id).Scan(&subject)
+	if errors.Is(err, sql.ErrNoRows) {
+		return pep.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("store: deleting record: %w", err)
+	}
+	t.MarkErased()
+	if _, err := t.tx.ExecContext(ctx, `INSERT OR REPLACE INTO tombstones (pii, subject, deleted_at) VALUES (?, ?, ?)`,
+		id, subject, now.UnixNano()); err != nil {
+		return fmt.Errorf("store: deleting record: %w", err)
+	}
+	return nil
+}
+
+// InsertDisclosure implements pep.Tx.
+func (t *Tx) InsertDisclosure(ctx context.Context, d pep.Disclosure) error {
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO disclosures (pii, recipient, purpose, disclosed_by, time) VALUES (?, ?, ?, ?, ?)`,
+		d.PII, d.Recipient, d.Purpose, d.By, d.Time.UnixNano()); err != nil {
+		return fmt.Errorf("store: recording disclosure: %w", err)
+	}
+	return nil
+}
+
+// SetPreferences implements pep.Tx.
+func (t *Tx) SetPreferences(ctx context.Context, subject string, xml []byte, now time.Time) error {
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO preferences (subject, policy, updated) VALUES (?, ?, ?)
+		ON CONFLICT (subject) DO UPDATE SET policy = excluded.policy, updated = excluded.updated`,
+		subject, xml, now.UnixNano()); err != nil {
+		return fmt.Errorf("store: saving preferences: %w", err)
+	}
+	return nil
+}
