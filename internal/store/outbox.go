@@ -1,0 +1,412 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/stickypolicy/sticky/obligations"
+	"github.com/stickypolicy/sticky/pep"
+	"github.com/stickypolicy/sticky/policies"
+)
+
+// This file implements obligations.Outbox on the jobs table (migration
+// 0002) and the notifications inbox.
+
+var _ obligations.Outbox = (*Store)(nil)
+
+// jobPayload is the JSON kept in jobs.payload: what a job needs beyond its
+// columns.
+type jobPayload struct {
+	Event    payloadEvent          `json:"event"`
+	Schedule *obligations.Schedule `json:"schedule,omitempty"`
+	URL      string                `json:"url,omitempty"`
+}
+
+type payloadEvent struct {
+	Type      obligations.EventType `json:"type"`
+	PII       string                `json:"pii"`
+	Owner     string                `json:"owner,omitempty"`
+	Principal string                `json:"principal,omitempty"`
+	Purpose   string                `json:"purpose,omitempty"`
+	Recipient string                `json:"recipient,omitempty"`
+	Time      time.Time             `json:"time"`
+	StoredAt  time.Time             `json:"stored_at"`
+	Seq       int64                 `json:"seq,omitempty"`
+}
+
+const insertJobSQL = `INSERT INTO jobs (idempotency_key, pii, owner, obligation, trigger_kind, action, media, address, lane,
+	time_driven, payload, due_at, deadline, state, attempts, next_attempt_at, created, updated)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+	ON CONFLICT (idempotency_key) DO NOTHING`
+
+const jobColumns = `idempotency_key, pii, owner, obligation, trigger_kind, action, media, address, time_driven, payload,
+	due_at, deadline, state, attempts, next_attempt_at, last_error, created`
+
+// EnqueueJobsTx adds jobs inside the caller's transaction (the one that
+// writes the event that planned them). A job whose id is already known is
+// ignored, so planning one event twice enqueues its jobs once.
+func (s *Store) EnqueueJobsTx(ctx context.Context, tx *sql.Tx, jobs []obligations.Job) error {
+	return enqueue(ctx, tx, jobs, time.Now())
+}
+
+// EnqueueJobs adds jobs inside this transaction; see EnqueueJobsTx.
+func (t *Tx) EnqueueJobs(ctx context.Context, jobs []obligations.Job) error {
+	return enqueue(ctx, t.tx, jobs, time.Now())
+}
+
+// CancelTimeDriven cancels the pending and running time-driven jobs
+// (TriggerAtTime, TriggerPeriodic) of a record, inside this transaction:
+// pep calls it when the record is deleted or its policy replaced (and then
+// enqueues the jobs the new policy plans). It returns how many it cancelled.
+func (t *Tx) CancelTimeDriven(ctx context.Context, pii string, now time.Time) (int, error) {
+	res, err := t.tx.ExecContext(ctx, `UPDATE jobs SET state = 'cancelled', updated = ?
+		WHERE pii = ? AND state IN ('pending', 'running') AND time_driven = 1`, now.UnixNano(), pii)
+	if err != nil {
+		return 0, fmt.Errorf("store: cancelling jobs: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// Enqueue implements obligations.Outbox.
+func (s *Store) Enqueue(ctx context.Context, jobs []obligations.Job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	return s.WriteTx(ctx, func(t *Tx) error { return t.EnqueueJobs(ctx, jobs) })
+}
+
+func enqueue(ctx context.Context, tx *sql.Tx, jobs []obligations.Job, now time.Time) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	var st *sql.Stmt
+	if len(jobs) > 1 {
+		var err error
+		if st, err = tx.PrepareContext(ctx, insertJobSQL); err != nil {
+			return fmt.Errorf("store: enqueueing jobs: %w", err)
+		}
+		defer st.Close()
+	}
+	for _, j := range jobs {
+		args, err := jobArgs(j, now)
+		if err != nil {
+			return err
+		}
+		if st != nil {
+			_, err = st.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertJobSQL, args...)
+		}
+		if err != nil {
+			return fmt.Errorf("store: enqueueing job: %w", err)
+		}
+	}
+	return nil
+}
+
+func jobArgs(j obligations.Job, now time.Time) ([]any, error) {
+	if j.ID == "" || j.PII == "" || j.Action == "" {
+		return nil, errors.New("store: a job needs an id, a record and an action")
+	}
+	if j.Due.IsZero() {
+		return nil, fmt.Errorf("store: job %s has no due time", j.ID)
+	}
+	deadline := j.Deadline
+	if deadline.IsZero() {
+		deadline = j.Due
+	}
+	ev := j.Event
+	p, err := json.Marshal(jobPayload{
+		Event: payloadEvent{Type: ev.Type, PII: ev.PII, Owner: ev.Owner, Principal: ev.Principal, Purpose: ev.Purpose,
+			Recipient: ev.Recipient, Time: ev.Time.UTC(), StoredAt: ev.StoredAt.UTC(), Seq: ev.Seq},
+		Schedule: j.Schedule,
+		URL:      j.URL,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: encoding job %s: %w", j.ID, err)
+	}
+	td := 0
+	if j.TimeDriven {
+		td = 1
+	}
+	due := j.Due.UnixNano()
+	return []any{j.ID, j.PII, j.Owner, j.ObligationID, string(j.Trigger), string(j.Action), j.Media, j.Address,
+		string(j.Lane()), td, string(p), due, deadline.UnixNano(), due, now.UnixNano(), now.UnixNano()}, nil
+}
+
+func scanJob(row scanner) (obligations.Job, error) {
+	var j obligations.Job
+	var trig, action, state, payload string
+	var td int
+	var due, deadline, next, created int64
+	if err := row.Scan(&j.ID, &j.PII, &j.Owner, &j.ObligationID, &trig, &action, &j.Media, &j.Address, &td, &payload,
+		&due, &deadline, &state, &j.Attempts, &next, &j.LastError, &created); err != nil {
+		return obligations.Job{}, err
+	}
+	j.Trigger, j.Action, j.State = policies.TriggerKind(trig), policies.ActionKind(action), obligations.JobState(state)
+	j.TimeDriven = td != 0
+	j.Due, j.Deadline, j.NextTry, j.Created = unixTime(due), unixTime(deadline), unixTime(next), unixTime(created)
+	var p jobPayload
+	if err := json.Unmarshal([]byte(payload), &p); err != nil {
+		return obligations.Job{}, fmt.Errorf("store: job %s: bad payload: %w", j.ID, err)
+	}
+	e := p.Event
+	j.Event = obligations.Event{Type: e.Type, PII: e.PII, Owner: e.Owner, Principal: e.Principal, Purpose: e.Purpose,
+		Recipient: e.Recipient, Time: e.Time, StoredAt: e.StoredAt, Seq: e.Seq}
+	j.Schedule, j.URL = p.Schedule, p.URL
+	return j, nil
+}
+
+func scanJobs(rows *sql.Rows) ([]obligations.Job, error) {
+	defer rows.Close()
+	out := []obligations.Job{}
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return out, nil
+}
+
+// Claim implements obligations.Outbox: one UPDATE ... RETURNING over the
+// jobs_runnable index.
+func (s *Store) Claim(ctx context.Context, lane obligations.Lane, now time.Time, limit int, lease time.Duration) ([]obligations.Job, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var jobs []obligations.Job
+	err := s.WriteTx(ctx, func(t *Tx) error {
+		rows, err := t.tx.QueryContext(ctx, `UPDATE jobs SET state = 'running', attempts = attempts + 1,
+				next_attempt_at = ?, updated = ?
+			WHERE id IN (SELECT id FROM jobs WHERE lane = ? AND state IN ('pending', 'running') AND next_attempt_at <= ?
+				ORDER BY next_attempt_at LIMIT ?)
+			RETURNING `+jobColumns, now.Add(lease).UnixNano(), now.UnixNano(), string(lane), now.UnixNano(), limit)
+		if err != nil {
+			return fmt.Errorf("store: claiming jobs: %w", err)
+		}
+		jobs, err = scanJobs(rows)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// RETURNING gives no order; hand them out earliest first.
+	slices.SortStableFunc(jobs, func(a, b obligations.Job) int { return a.Due.Compare(b.Due) })
+	return jobs, nil
+}
+
+// claimed checks that j is still held by the caller's claim: (true, nil)
+// when it is, (false, nil) when it was cancelled meanwhile, ErrLeaseLost
+// otherwise.
+func (t *Tx) claimed(ctx context.Context, j obligations.Job) (bool, error) {
+	var state string
+	var attempts int
+	err := t.tx.QueryRowContext(ctx, `SELECT state, attempts FROM jobs WHERE idempotency_key = ?`, j.ID).Scan(&state, &attempts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, obligations.ErrLeaseLost
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: %w", err)
+	}
+	switch {
+	case state == string(obligations.StateCancelled):
+		return false, nil
+	case state != string(obligations.StateRunning) || attempts != j.Attempts:
+		return false, obligations.ErrLeaseLost
+	}
+	return true, nil
+}
+
+// Complete implements obligations.Outbox.
+func (s *Store) Complete(ctx context.Context, j obligations.Job, o obligations.Outcome) error {
+	return s.WriteTx(ctx, func(t *Tx) error {
+		ok, err := t.claimed(ctx, j)
+		if !ok || err != nil {
+			return err
+		}
+		if _, err := t.tx.ExecContext(ctx, `UPDATE jobs SET state = 'done', last_error = '', updated = ? WHERE idempotency_key = ?`,
+			o.Now.UnixNano(), j.ID); err != nil {
+			return fmt.Errorf("store: completing job: %w", err)
+		}
+		if n := o.Notification; n != nil {
+			if _, err := t.tx.ExecContext(ctx, `INSERT INTO notifications (id, recipient, time, delivered, pii, event, principal, purpose, text)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+				n.ID, n.Recipient, n.Time.UnixNano(), n.Delivered.UnixNano(), n.PII, string(n.Event), n.Principal, n.Purpose, n.Text); err != nil {
+				return fmt.Errorf("store: delivering notification: %w", err)
+			}
+		}
+		if err := t.appendObligationEvents(ctx, o.Events); err != nil {
+			return err
+		}
+		return enqueue(ctx, t.tx, o.Next, o.Now)
+	})
+}
+
+// Fail implements obligations.Outbox.
+func (s *Store) Fail(ctx context.Context, j obligations.Job, f obligations.Failure) error {
+	return s.WriteTx(ctx, func(t *Tx) error {
+		ok, err := t.claimed(ctx, j)
+		if !ok || err != nil {
+			return err
+		}
+		msg := f.Err
+		if len(msg) > 2000 {
+			msg = msg[:2000]
+		}
+		if f.Final {
+			_, err = t.tx.ExecContext(ctx, `UPDATE jobs SET state = 'failed', last_error = ?, updated = ? WHERE idempotency_key = ?`,
+				msg, f.Now.UnixNano(), j.ID)
+		} else {
+			_, err = t.tx.ExecContext(ctx, `UPDATE jobs SET state = 'pending', last_error = ?, next_attempt_at = ?, updated = ?
+				WHERE idempotency_key = ?`, msg, f.RetryAt.UnixNano(), f.Now.UnixNano(), j.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("store: recording job failure: %w", err)
+		}
+		return t.appendObligationEvents(ctx, f.Events)
+	})
+}
+
+// appendObligationEvents appends the events the obligation handler writes
+// to the records' hash-chained logs, with the hash of the policy last in
+// force for the record.
+func (t *Tx) appendObligationEvents(ctx context.Context, evs []obligations.Event) error {
+	for _, ev := range evs {
+		var hash string
+		err := t.tx.QueryRowContext(ctx, `SELECT hash FROM policy_history WHERE pii = ? ORDER BY version DESC LIMIT 1`, ev.PII).Scan(&hash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: %w", err)
+		}
+		if _, err := t.AppendEvent(ctx, pep.EventInput{
+			PII: ev.PII, Subject: ev.Owner, Time: ev.Time, Type: string(ev.Type), Principal: ev.Principal,
+			Purpose: ev.Purpose, Recipient: ev.Recipient, Reason: ev.Reason, PolicyHash: hash,
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// NextDue implements obligations.Outbox from the jobs_runnable index.
+func (s *Store) NextDue(ctx context.Context, lane obligations.Lane) (time.Time, bool, error) {
+	var at int64
+	err := s.r.QueryRowContext(ctx, nextDueSQL, string(lane)).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: %w", err)
+	}
+	return unixTime(at), true, nil
+}
+
+const nextDueSQL = `SELECT next_attempt_at FROM jobs WHERE lane = ? AND state IN ('pending', 'running')
+	ORDER BY next_attempt_at LIMIT 1`
+
+// ReleaseLeases implements obligations.Outbox.
+func (s *Store) ReleaseLeases(ctx context.Context, now time.Time) (int, error) {
+	var n int64
+	err := s.WriteTx(ctx, func(t *Tx) error {
+		res, err := t.tx.ExecContext(ctx, `UPDATE jobs SET state = 'pending', next_attempt_at = min(next_attempt_at, ?), updated = ?
+			WHERE state = 'running'`, now.UnixNano(), now.UnixNano())
+		if err != nil {
+			return fmt.Errorf("store: releasing leases: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return int(n), err
+}
+
+// ListFailed implements obligations.Outbox.
+func (s *Store) ListFailed(ctx context.Context, limit int) ([]obligations.Job, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE state = 'failed' ORDER BY updated DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return scanJobs(rows)
+}
+
+// Jobs returns a record's jobs in every state, by due time (for tests and
+// the admin).
+func (s *Store) Jobs(ctx context.Context, pii string) ([]obligations.Job, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE pii = ? ORDER BY due_at, id`, pii)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return scanJobs(rows)
+}
+
+// Purge implements obligations.Outbox.
+func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := s.WriteTx(ctx, func(t *Tx) error {
+		res, err := t.tx.ExecContext(ctx, `DELETE FROM jobs WHERE state IN ('done', 'cancelled') AND updated < ?`, before.UnixNano())
+		if err != nil {
+			return fmt.Errorf("store: purging jobs: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return int(n), err
+}
+
+// MaxNotifications is how many notifications Notifications returns at most
+// (the newest).
+const MaxNotifications = 1000
+
+// Notifications returns the recipient's inbox, oldest first (newest last),
+// at most MaxNotifications of the newest.
+func (s *Store) Notifications(ctx context.Context, recipient string) ([]obligations.Notification, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, recipient, time, delivered, pii, event, principal, purpose, text FROM (
+			SELECT * FROM notifications WHERE recipient = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`, recipient, MaxNotifications)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	out := []obligations.Notification{}
+	for rows.Next() {
+		var n obligations.Notification
+		var t, d int64
+		var ev string
+		if err := rows.Scan(&n.ID, &n.Recipient, &t, &d, &n.PII, &ev, &n.Principal, &n.Purpose, &n.Text); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		n.Time, n.Delivered, n.Event = unixTime(t), unixTime(d), obligations.EventType(ev)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// EmailAddress implements obligations.AddressBook: the --email of a
+// principal, or the identity itself when it is an address and none was
+// given.
+func (s *Store) EmailAddress(ctx context.Context, identity string) (string, error) {
+	var email string
+	err := s.r.QueryRowContext(ctx, `SELECT email FROM principals WHERE name = ?`, identity).Scan(&email)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	if email == "" && strings.Contains(identity, "@") {
+		email = identity
+	}
+	if email == "" {
+		return "", fmt.Errorf("store: no email address for %q: %w", identity, pep.ErrNotFound)
+	}
+	return email, nil
+}
