@@ -223,10 +223,10 @@ func (c *Client) Restore(ctx context.Context, id string) (json.RawMessage, error
 
 // Disclosure is the server's answer to a permitted disclosure.
 type Disclosure struct {
-	PII       string     `json:"pii"`
-	Recipient string     `json:"recipient"`
-	Purpose   string     `json:"purpose"`
-	Time      *time.Time `json:"time"`
+	PII       string          `json:"pii"`
+	Recipient string          `json:"recipient"`
+	Purpose   string          `json:"purpose"`
+	Time      *time.Time      `json:"time"`
 	Raw       json.RawMessage `json:"-"`
 }
 
@@ -256,14 +256,14 @@ func (c *Client) Disclose(ctx context.Context, id, recipient, purpose string) (*
 
 // Event is one entry of a record's event log.
 type Event struct {
-	Seq       int64     `json:"seq"`
-	Time      time.Time `json:"time"`
-	Type      string    `json:"type"`
-	Principal string    `json:"principal"`
-	Purpose   string    `json:"purpose,omitempty"`
-	Recipient string    `json:"recipient,omitempty"`
-	Decision  string    `json:"decision,omitempty"`
-	Reason    string    `json:"reason,omitempty"`
+	Seq       int64           `json:"seq"`
+	Time      time.Time       `json:"time"`
+	Type      string          `json:"type"`
+	Principal string          `json:"principal"`
+	Purpose   string          `json:"purpose,omitempty"`
+	Recipient string          `json:"recipient,omitempty"`
+	Decision  string          `json:"decision,omitempty"`
+	Reason    string          `json:"reason,omitempty"`
 	Raw       json.RawMessage `json:"-"`
 }
 
@@ -289,12 +289,12 @@ func (c *Client) Events(ctx context.Context, id string) ([]Event, error) {
 
 // Notification is one entry of the caller's inbox.
 type Notification struct {
-	Time      time.Time `json:"time"`
-	PII       string    `json:"pii"`
-	Event     string    `json:"event"`
-	Principal string    `json:"principal"`
-	Purpose   string    `json:"purpose"`
-	Text      string    `json:"text"`
+	Time      time.Time       `json:"time"`
+	PII       string          `json:"pii"`
+	Event     string          `json:"event"`
+	Principal string          `json:"principal"`
+	Purpose   string          `json:"purpose"`
+	Text      string          `json:"text"`
 	Raw       json.RawMessage `json:"-"`
 }
 
