@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+
+	"github.com/stickypolicy/sticky/internal/client"
+)
+
+func cmdExport(ctx context.Context, e *env, args []string) int {
+	fs := newFlagSet(e, "export", "export [--out FILE] SUBJECT")
+	conn := addConnFlags(fs)
+	out := fs.String("out", "", "write the export to FILE (mode 0600) instead of standard output")
+	pos, code, ok := parse(e, fs, args, 1, 1)
+	if !ok {
+		return code
+	}
+	c, err := e.client(conn)
+	if err != nil {
+		return fail(e, "export", err)
+	}
+	doc, err := c.Export(ctx, pos[0])
+	if err != nil {
+		return fail(e, "export", err)
+	}
+	var buf bytes.Buffer
+	if json.Indent(&buf, doc, "", "  ") != nil {
+		buf.Reset()
+		buf.Write(doc)
+	}
+	buf.WriteByte('\n')
+	if err := writeOut(e, *out, &buf); err != nil {
+		return fail(e, "export", err)
+	}
+	return exitOK
+}
+
+func cmdForget(ctx context.Context, e *env, args []string) int {
+	fs := newFlagSet(e, "forget", "forget [--dry-run] SUBJECT")
+	conn := addConnFlags(fs)
+	dry := fs.Bool("dry-run", false, "report what would be erased without changing anything")
+	pos, code, ok := parse(e, fs, args, 1, 1)
+	if !ok {
+		return code
+	}
+	var c *client.Client
+	c, err := e.client(conn)
+	if err != nil {
+		return fail(e, "forget", err)
+	}
+	rep, err := c.Forget(ctx, pos[0], *dry)
+	if err != nil {
+		return fail(e, "forget", err)
+	}
+	return printJSON(e, "forget", rep)
+}
