@@ -53,6 +53,7 @@ var ErrMalformed = errors.New("malformed XML")
 // The source line of every element is recorded and available through Line.
 func Parse(data []byte, lim Limits) (*etree.Document, error) {
 	lim = lim.withDefaults()
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // UTF-8 byte order mark
 	if len(data) > lim.MaxBytes {
 		return nil, fmt.Errorf("%w: document is %d bytes, limit is %d", ErrHostileXML, len(data), lim.MaxBytes)
 	}
