@@ -39,6 +39,9 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option { return func(c *Client) { c.agent = ua } }
 
+// ErrUnreachable wraps a failure to get any answer from the server.
+var ErrUnreachable = errors.New("cannot reach the Sticky server")
+
 // ErrBadURL is returned by New for a server address it cannot use.
 var ErrBadURL = errors.New("bad server URL")
 
@@ -111,7 +114,11 @@ func (c *Client) send(ctx context.Context, req request) (*http.Response, error) 
 	hr.Header.Set("User-Agent", c.agent)
 	resp, err := c.hc.Do(hr)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", req.method, hr.URL.Path, err)
+		var ue *url.Error
+		if errors.As(err, &ue) && ctx.Err() == nil {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%w at %s: %s %s: %w", ErrUnreachable, c.base, req.method, hr.URL.Path, err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp, nil
