@@ -101,9 +101,9 @@ func TestRunOnModule(t *testing.T) {
 		}
 	}
 	base := map[string]string{
-		"go.mod":              "module example.com/m\n\ngo 1.22\n",
-		"policies/p.go":       "package policies\n\nfunc P() {}\n",
-		"pep/pep.go":          "package pep\n\nimport _ \"example.com/m/policies\"\n",
+		"go.mod":                 "module example.com/m\n\ngo 1.22\n",
+		"policies/p.go":          "package policies\n\nfunc P() {}\n",
+		"pep/pep.go":             "package pep\n\nimport _ \"example.com/m/policies\"\n",
 		"obligations/webhook.go": "package obligations\n\nimport _ \"net/http\"\n",
 	}
 	tests := []struct {
