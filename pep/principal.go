@@ -92,3 +92,13 @@ func wellFormedToken(token string) bool {
 	rest, ok := strings.CutPrefix(token, TokenPrefix)
 	return ok && len(rest) == base64.RawURLEncoding.EncodedLen(32)
 }
+
+// ValidateEmail checks that addr looks like an e-mail address
+// (local@domain, no spaces or angle brackets).
+func ValidateEmail(addr string) error {
+	local, domain, ok := strings.Cut(addr, "@")
+	if !ok || local == "" || domain == "" || strings.ContainsAny(addr, " \t\r\n<>,;") || strings.Contains(domain, "@") || len(addr) > MaxNameLength {
+		return fmt.Errorf("%w: %q is not an e-mail address", ErrInvalidInput, addr)
+	}
+	return nil
+}

@@ -98,7 +98,7 @@ func (s *Store) queryRecords(ctx context.Context, query string, args ...any) ([]
 
 // RecordsBySubject implements pep.Store.
 func (s *Store) RecordsBySubject(ctx context.Context, subject string) ([]pep.Record, error) {
-	return s.queryRecords(ctx, `SELECT `+recordColumns+` FROM pii WHERE subject = ? ORDER BY stored_at, id`, subject)
+	return s.queryRecords(ctx, `SELECT `+recordColumns+` FROM pii WHERE subject = ? ORDER BY stored_at, rowid`, subject)
 }
 
 // RecordCandidates implements pep.Store: the records a controller stored,
@@ -106,7 +106,7 @@ func (s *Store) RecordsBySubject(ctx context.Context, subject string) ([]pep.Rec
 func (s *Store) RecordCandidates(ctx context.Context, name string) ([]pep.Record, error) {
 	return s.queryRecords(ctx, `SELECT `+recordColumns+` FROM pii
 		WHERE stored_by = ? OR id IN (SELECT pii FROM disclosures WHERE recipient = ?) OR instr(policy, ?) > 0
-		ORDER BY stored_at, id`, name, name, []byte(name))
+		ORDER BY stored_at, rowid`, name, name, []byte(name))
 }
 
 // Disclosed implements pep.Store.
@@ -188,4 +188,9 @@ func (s *Store) Events(ctx context.Context, pii string) ([]pep.Event, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// AllRecords lists every record's metadata, oldest first (for admins).
+func (s *Store) AllRecords(ctx context.Context) ([]pep.Record, error) {
+	return s.queryRecords(ctx, `SELECT `+recordColumns+` FROM pii ORDER BY stored_at, rowid`)
 }

@@ -1,0 +1,148 @@
+//go:build stickyh2
+
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/stickypolicy/sticky/internal/store"
+	"github.com/stickypolicy/sticky/pep"
+	"github.com/stickypolicy/sticky/pep/httpapi"
+)
+
+// serveOptions are the flags of `stickyd serve`; each has an environment
+// fallback (STICKY_...).
+type serveOptions struct {
+	addr              string
+	data              string
+	maxBody           int64
+	maxPolicy         int
+	readHeaderTimeout time.Duration
+	readTimeout       time.Duration
+	writeTimeout      time.Duration
+	idleTimeout       time.Duration
+	shutdownTimeout   time.Duration
+	synchronous       string
+	readers           int
+	logLevel          string
+	// Obligations (SMTP, webhooks, retries) register their own flags here:
+	// see registerObligationFlags.
+}
+
+func envInt(key string, dflt int64) int64 {
+	if v, err := strconv.ParseInt(envOr(key, ""), 10, 64); err == nil {
+		return v
+	}
+	return dflt
+}
+
+func envDuration(key string, dflt time.Duration) time.Duration {
+	if v, err := time.ParseDuration(envOr(key, "")); err == nil {
+		return v
+	}
+	return dflt
+}
+
+func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveOptions) {
+	o := &serveOptions{}
+	fs := flag.NewFlagSet("stickyd serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", envOr("STICKY_ADDR", "127.0.0.1:8080"), "listen `address` HOST:PORT (env STICKY_ADDR)")
+	fs.StringVar(&o.data, "data", envOr("STICKY_DATA", "./sticky-data"), "data `directory`, created if missing (env STICKY_DATA)")
+	fs.Int64Var(&o.maxBody, "max-body", envInt("STICKY_MAX_BODY", httpapi.DefaultMaxBodyBytes), "request body limit in `bytes` (env STICKY_MAX_BODY)")
+	fs.IntVar(&o.maxPolicy, "max-policy", int(envInt("STICKY_MAX_POLICY", pep.DefaultMaxPolicyBytes)), "policy document limit in `bytes` (env STICKY_MAX_POLICY)")
+	fs.DurationVar(&o.readHeaderTimeout, "read-header-timeout", envDuration("STICKY_READ_HEADER_TIMEOUT", 5*time.Second), "time to read request headers (env STICKY_READ_HEADER_TIMEOUT)")
+	fs.DurationVar(&o.readTimeout, "read-timeout", envDuration("STICKY_READ_TIMEOUT", 60*time.Second), "time to read a whole request (env STICKY_READ_TIMEOUT)")
+	fs.DurationVar(&o.writeTimeout, "write-timeout", envDuration("STICKY_WRITE_TIMEOUT", 60*time.Second), "time to write a response (env STICKY_WRITE_TIMEOUT)")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", envDuration("STICKY_IDLE_TIMEOUT", 120*time.Second), "keep-alive idle time (env STICKY_IDLE_TIMEOUT)")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", envDuration("STICKY_SHUTDOWN_TIMEOUT", 30*time.Second), "time given to in-flight requests on SIGTERM (env STICKY_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&o.synchronous, "synchronous", envOr("STICKY_SYNCHRONOUS", "NORMAL"), "SQLite synchronous `mode`: NORMAL or FULL (env STICKY_SYNCHRONOUS)")
+	fs.IntVar(&o.readers, "readers", int(envInt("STICKY_READERS", 4)), "database reader connections (env STICKY_READERS)")
+	fs.StringVar(&o.logLevel, "log-level", envOr("STICKY_LOG_LEVEL", "info"), "log `level`: debug, info, warn or error (env STICKY_LOG_LEVEL)")
+	return fs, o
+}
+
+// runServe implements `stickyd serve`.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, o := serveFlags(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "stickyd serve: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		fmt.Fprintf(stderr, "stickyd serve: --log-level %q: want debug, info, warn or error\n", o.logLevel)
+		return exitUsage
+	}
+	if o.maxBody <= 0 || o.maxPolicy <= 0 || o.readers <= 0 {
+		fmt.Fprintln(stderr, "stickyd serve: --max-body, --max-policy and --readers must be positive")
+		return exitUsage
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if err := serve(ctx, o, logger, stderr); err != nil {
+		fmt.Fprintf(stderr, "stickyd serve: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+func serve(ctx context.Context, o *serveOptions, logger *slog.Logger, stderr io.Writer) error {
+	st, err := store.Open(ctx, o.data, store.WithSynchronous(o.synchronous), store.WithReaders(o.readers))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	svcOpts := []pep.Option{pep.WithMaxPolicyBytes(o.maxPolicy)}
+	svc := pep.New(st, svcOpts...)
+	api := httpapi.New(svc, httpapi.WithMaxBodyBytes(o.maxBody), httpapi.WithLogger(logger), httpapi.WithHealth(st.Ping))
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: o.readHeaderTimeout,
+		ReadTimeout:       o.readTimeout,
+		WriteTimeout:      o.writeTimeout,
+		IdleTimeout:       o.idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	fmt.Fprintf(stderr, "stickyd: listening on http://%s (data in %s)\n", ln.Addr(), o.data)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests", "timeout", o.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}

@@ -1,0 +1,98 @@
+//go:build stickyh2
+
+package pep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/stickypolicy/sticky/obligations"
+	"github.com/stickypolicy/sticky/pdp"
+	"github.com/stickypolicy/sticky/policies"
+)
+
+// maxAttempts bounds how often a use case re-decides when the record changed
+// between its read and its write transaction.
+const maxAttempts = 5
+
+// errStale: the record's policy changed (or the record went) between the
+// decision and the write transaction; the use case decides again.
+var errStale = errors.New("the record changed while the request was decided")
+
+var errBusy = fmt.Errorf("%w: the record kept changing while the request was decided; try again", ErrConflict)
+
+// commit writes, in ONE transaction on the writer: (when check) a check that
+// the record still has the policy version the decision was made under, the
+// extra writes of the use case, the event, and the obligation jobs the event
+// triggers under pol's terms. On commit, the obligations runner is kicked.
+func (s *Service) commit(ctx context.Context, rec Record, pol *pdp.StickyPolicy, ev EventInput, extra func(Tx) error) error {
+	return s.write(ctx, rec, pol, ev, extra, true)
+}
+
+func (s *Service) write(ctx context.Context, rec Record, pol *pdp.StickyPolicy, ev EventInput, extra func(Tx) error, check bool) error {
+	var terms *policies.DataHandling
+	if pol != nil {
+		terms = pol.Terms()
+	}
+	queued := false
+	err := s.store.Write(ctx, func(tx Tx) error {
+		if check {
+			v, _, err := tx.PolicyVersion(ctx, rec.ID)
+			if err != nil {
+				return err
+			}
+			if v != rec.PolicyVersion {
+				return errStale
+			}
+		}
+		if extra != nil {
+			if err := extra(tx); err != nil {
+				return err
+			}
+		}
+		e, err := tx.AppendEvent(ctx, ev)
+		if err != nil {
+			return err
+		}
+		jobs := s.planner.Plan(terms, obligations.Event{
+			Type:      obligations.EventType(ev.Type),
+			PII:       rec.ID,
+			Owner:     rec.Subject,
+			Principal: ev.Principal,
+			Purpose:   ev.Purpose,
+			Recipient: ev.Recipient,
+			Time:      ev.Time,
+			StoredAt:  rec.StoredAt,
+			Seq:       e.Seq,
+		})
+		queued = len(jobs) > 0
+		return enqueue(ctx, tx, jobs)
+	})
+	if err == nil && queued {
+		s.kick()
+	}
+	return noRecord(err)
+}
+
+// logDenial writes a denied event (and the TriggerOnViolation jobs) for a
+// request on rec that p may not make, and returns the *DeniedError to answer
+// with.
+func (s *Service) logDenial(ctx context.Context, rec Record, p Principal, purpose, reason string) error {
+	return s.logResult(ctx, rec, p, purpose, "", pdp.Result{Decision: pdp.Deny, Reason: reason})
+}
+
+// logResult writes the denied event for a non-Permit result and returns the
+// *DeniedError.
+func (s *Service) logResult(ctx context.Context, rec Record, p Principal, purpose, recipient string, res pdp.Result) error {
+	pol, err := s.policyFor(rec)
+	if err != nil {
+		pol = nil // a policy that no longer compiles still gets its denial logged
+	}
+	ev := EventInput{PII: rec.ID, Subject: rec.Subject, Time: s.clock.Now(), Type: EventDenied, Principal: p.Name,
+		Purpose: purpose, Recipient: recipient, Decision: res.Decision.String(), Reason: res.Reason, PolicyHash: rec.PolicyHash}
+	if err := s.write(ctx, rec, pol, ev, nil, false); err != nil {
+		return err
+	}
+	return &DeniedError{Decision: res.Decision, Reason: res.Reason}
+}
