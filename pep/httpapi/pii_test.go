@@ -236,7 +236,9 @@ func TestBadInput(t *testing.T) {
 		r = e.do(http.MethodPost, "/v1/decision", "bob", strings.NewReader(``), map[string]string{"Content-Type": "application/json"})
 		wantError(t, r, 400, "empty")
 	})
-	t.Run("unknown endpoint", func(t *testing.T) { wantError(t, e.do(http.MethodGet, "/v1/nothing", "bob", nil, nil), 404, "no such endpoint") })
+	t.Run("unknown endpoint", func(t *testing.T) {
+		wantError(t, e.do(http.MethodGet, "/v1/nothing", "bob", nil, nil), 404, "no such endpoint")
+	})
 	t.Run("wrong method", func(t *testing.T) { wantError(t, e.do(http.MethodPatch, "/v1/pii", "bob", nil, nil), 405, "PATCH") })
 }
 
