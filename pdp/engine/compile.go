@@ -73,13 +73,43 @@ type refKey struct {
 }
 
 func (cp *compiler) slot(cat, id string) int32 {
-	k := attrKey{cat, id}
+	k := attrKey{internName(cat), internName(id)}
 	if s, ok := cp.slots[k]; ok {
 		return s
 	}
 	s := int32(len(cp.keys))
 	cp.slots[k] = s
 	cp.keys = append(cp.keys, k)
+	return s
+}
+
+// internName returns the package constant equal to s, if any, so that
+// request builders using the same constants compare by pointer.
+func internName(s string) string {
+	switch s {
+	case xacml.CategoryAccessSubject:
+		return xacml.CategoryAccessSubject
+	case xacml.CategoryResource:
+		return xacml.CategoryResource
+	case xacml.CategoryAction:
+		return xacml.CategoryAction
+	case xacml.CategoryEnvironment:
+		return xacml.CategoryEnvironment
+	case xacml.AttrSubjectID:
+		return xacml.AttrSubjectID
+	case xacml.AttrRole:
+		return xacml.AttrRole
+	case xacml.AttrResourceID:
+		return xacml.AttrResourceID
+	case xacml.AttrActionID:
+		return xacml.AttrActionID
+	case xacml.AttrCurrentDateTime:
+		return xacml.AttrCurrentDateTime
+	case xacml.AttrCurrentDate:
+		return xacml.AttrCurrentDate
+	case xacml.AttrCurrentTime:
+		return xacml.AttrCurrentTime
+	}
 	return s
 }
 
@@ -162,12 +192,16 @@ func (p *Policy) slotOf(cat, id string) int32 {
 	return -1
 }
 
-func grow[T any](s []T, n int) []T {
+// grow returns s resized to n elements, reusing its storage; the
+// contents are unspecified unless zero is set.
+func grow[T any](s []T, n int, zero bool) []T {
 	if cap(s) < n {
 		return make([]T, n, n+n/2)
 	}
 	s = s[:n]
-	clear(s)
+	if zero {
+		clear(s)
+	}
 	return s
 }
 
@@ -180,8 +214,8 @@ func (p *Policy) prepare(c *evalCtx, req *Request) {
 	c.adv = c.adv[:0]
 	c.pids = c.pids[:0]
 	n := len(p.keys)
-	c.start = grow(c.start, n+2)
-	c.slotOf = grow(c.slotOf, len(req.attrs))
+	c.start = grow(c.start, n+2, true)
+	c.slotOf = grow(c.slotOf, len(req.attrs), false)
 	total := 0
 	for i := range req.attrs {
 		a := &req.attrs[i]
@@ -196,8 +230,8 @@ func (p *Policy) prepare(c *evalCtx, req *Request) {
 	for i := 2; i < len(c.start); i++ {
 		c.start[i] += c.start[i-1]
 	}
-	c.pool = grow(c.pool, total)
-	c.issuers = grow(c.issuers, total)
+	c.pool = grow(c.pool, total, false)
+	c.issuers = grow(c.issuers, total, false)
 	for i := range req.attrs {
 		s := c.slotOf[i]
 		if s < 0 {
@@ -232,10 +266,19 @@ type cAnyOf struct{ allOf []cAllOf }
 
 type cAllOf struct{ matches []cMatch }
 
+// cMatch is a compiled Match. When direct, the attribute is looked up by
+// slot without a closure (bag is then only called for an empty bag, when
+// the designator has a default or MustBePresent); when eqS, the test is a
+// plain string comparison with value.
 type cMatch struct {
-	bag   bagFn
-	test  func(c *evalCtx, v Value) (bool, *Status)
-	value Value
+	direct bool
+	eqS    bool
+	slot   int32
+	dt     DataType
+	issuer string
+	bag    bagFn
+	test   func(c *evalCtx, v Value) (bool, *Status)
+	value  Value
 }
 
 func (t *cTarget) eval(c *evalCtx) (matchResult, *Status) {
@@ -245,50 +288,43 @@ func (t *cTarget) eval(c *evalCtx) (matchResult, *Status) {
 	var firstErr *Status
 	res := match
 	for i := range t.anyOf {
-		r, st := t.anyOf[i].eval(c)
-		switch r {
+		// AnyOf: a disjunction of AllOf.
+		anyRes := noMatch
+		var anyErr *Status
+	allOf:
+		for j := range t.anyOf[i].allOf {
+			// AllOf: a conjunction of Match.
+			all := &t.anyOf[i].allOf[j]
+			allRes := match
+			var allErr *Status
+			for k := range all.matches {
+				r, st := all.matches[k].eval(c)
+				if r == noMatch {
+					continue allOf
+				}
+				if r == matchIndeterminate {
+					allRes = matchIndeterminate
+					if allErr == nil {
+						allErr = st
+					}
+				}
+			}
+			if allRes == match {
+				anyRes = match
+				break
+			}
+			anyRes = matchIndeterminate
+			if anyErr == nil {
+				anyErr = allErr
+			}
+		}
+		switch anyRes {
 		case noMatch:
 			return noMatch, nil
 		case matchIndeterminate:
 			res = matchIndeterminate
 			if firstErr == nil {
-				firstErr = st
-			}
-		}
-	}
-	return res, firstErr
-}
-
-func (a *cAnyOf) eval(c *evalCtx) (matchResult, *Status) {
-	var firstErr *Status
-	res := noMatch
-	for i := range a.allOf {
-		r, st := a.allOf[i].eval(c)
-		switch r {
-		case match:
-			return match, nil
-		case matchIndeterminate:
-			res = matchIndeterminate
-			if firstErr == nil {
-				firstErr = st
-			}
-		}
-	}
-	return res, firstErr
-}
-
-func (a *cAllOf) eval(c *evalCtx) (matchResult, *Status) {
-	var firstErr *Status
-	res := match
-	for i := range a.matches {
-		r, st := a.matches[i].eval(c)
-		switch r {
-		case noMatch:
-			return noMatch, nil
-		case matchIndeterminate:
-			res = matchIndeterminate
-			if firstErr == nil {
-				firstErr = st
+				firstErr = anyErr
 			}
 		}
 	}
@@ -296,9 +332,30 @@ func (a *cAllOf) eval(c *evalCtx) (matchResult, *Status) {
 }
 
 func (m *cMatch) eval(c *evalCtx) (matchResult, *Status) {
-	vs, st := m.bag(c)
-	if st != nil {
-		return matchIndeterminate, st
+	var vs []Value
+	if m.direct {
+		vs = c.lookup(m.slot, m.dt, m.issuer)
+		if len(vs) == 0 {
+			if m.bag != nil { // a defaulted or required attribute
+				var st *Status
+				if vs, st = m.bag(c); st != nil {
+					return matchIndeterminate, st
+				}
+			}
+		}
+	} else {
+		var st *Status
+		if vs, st = m.bag(c); st != nil {
+			return matchIndeterminate, st
+		}
+	}
+	if m.eqS {
+		for i := range vs {
+			if vs[i].S == m.value.S {
+				return match, nil
+			}
+		}
+		return noMatch, nil
 	}
 	var firstErr *Status
 	for i := range vs {
@@ -369,12 +426,20 @@ func (cp *compiler) match(m *xacml.Match) *cMatch {
 	}
 	v, _ := val.one(nil)
 	cm := &cMatch{bag: bag.many, value: v}
+	if d := m.Designator; d != nil {
+		cm.direct = true
+		cm.slot = cp.slot(d.Category, d.AttributeID)
+		cm.dt = bag.t.dt
+		cm.issuer = d.Issuer
+		if !d.MustBePresent && bag.t.dt != tDateTime && bag.t.dt != tDate && bag.t.dt != tTime {
+			cm.bag = nil // an empty bag is just empty
+		}
+	}
 	short, _, _ := xacml.CanonicalFunction(m.MatchID)
-	switch {
-	case (short == "string-equal" && v.Type == tString) || (short == "anyURI-equal" && v.Type == tURI):
-		s := v.S
-		cm.test = func(_ *evalCtx, e Value) (bool, *Status) { return e.S == s, nil }
-	default:
+	if (short == "string-equal" && v.Type == tString) || (short == "anyURI-equal" && v.Type == tURI) {
+		cm.eqS = true
+	}
+	{
 		one := x.one
 		cm.test = func(c *evalCtx, e Value) (bool, *Status) {
 			c.cur = e
