@@ -153,10 +153,12 @@ func (c *Client) doJSON(ctx context.Context, req request, out any) (json.RawMess
 	if err != nil {
 		return nil, err
 	}
-	if out != nil {
-		if err := json.Unmarshal(body, out); err != nil {
-			return nil, fmt.Errorf("%s %s: the server's answer is not the expected JSON: %w", req.method, req.url, err)
+	if out == nil {
+		if !json.Valid(body) {
+			return nil, fmt.Errorf("%s %s: the server's answer is not JSON", req.method, req.url)
 		}
+	} else if err := json.Unmarshal(body, out); err != nil {
+		return nil, fmt.Errorf("%s %s: the server's answer is not the expected JSON: %w", req.method, req.url, err)
 	}
 	return json.RawMessage(body), nil
 }

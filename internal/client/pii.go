@@ -317,9 +317,10 @@ func (c *Client) Notifications(ctx context.Context) ([]Notification, error) {
 
 // DecisionRequest asks what the server would decide for the caller.
 type DecisionRequest struct {
-	PII     string `json:"pii"`
-	Purpose string `json:"purpose"`
-	Action  string `json:"action"` // default "read"
+	PII       string `json:"pii"`
+	Purpose   string `json:"purpose"`
+	Action    string `json:"action"`              // default "read"
+	Recipient string `json:"recipient,omitempty"` // for a disclosure decision
 }
 
 // Decision is the server's decision for a DecisionRequest.
