@@ -38,6 +38,7 @@ type Option func(*options)
 type options struct {
 	resolver Resolver
 	clock    func() time.Time
+	noFold   bool // tests: keep constant expressions as closures
 }
 
 // WithResolver resolves PolicyIdReference and PolicySetIdReference at
@@ -492,6 +493,7 @@ func (cp *compiler) ob(id string, eff xacml.Effect, as []*xacml.AttributeAssignm
 		if x == nil {
 			continue
 		}
+		cp.checkConstant(x, "AttributeAssignmentExpression", a.Line)
 		if x.fn != nil {
 			cp.errorf("AttributeAssignmentExpression", a.Line, "AttributeId", a.AttributeID, "an assignment cannot be a function")
 			continue
@@ -626,6 +628,7 @@ func (cp *compiler) rule(r *xacml.Rule, sc *scope) *cRule {
 	cr := &cRule{id: r.ID, effect: effectDecision(r.Effect), target: cp.target(r.Target)}
 	if r.Condition != nil {
 		x := cp.compileExpr(r.Condition, sc)
+		cp.checkConstant(x, "Condition", r.Line)
 		if x != nil {
 			if x.fn != nil || x.t.bag || x.t.dt != tBool {
 				cp.errorf("Condition", r.Line, "", "", "a Condition must be a boolean expression, not %s", describe(x))

@@ -105,28 +105,38 @@ func (cp *compiler) compileExpr(e xacml.Expression, sc *scope) *expr {
 			cp.errorf("Apply", e.Line, "FunctionId", e.FunctionID, "%v", err)
 			return nil
 		}
-		if x.konst && x.fn == nil {
-			// Fold constant expressions now: a constant that fails to
-			// evaluate is an invalid policy.
+		if x.konst && x.fn == nil && !cp.opts.noFold {
+			// Fold constant expressions. One that fails stays a closure: it
+			// may sit in a lazy position (or, and, n-of); where it is used
+			// (Condition, assignment) a failing constant rejects the policy.
 			if x.t.bag {
-				vs, st := x.many(nil)
-				if st != nil {
-					cp.errorf("Apply", e.Line, "FunctionId", e.FunctionID, "constant expression fails: %s", st.Message)
-					return nil
+				if vs, st := x.many(nil); st == nil {
+					return constBag(x.t.dt, vs)
 				}
-				return constBag(x.t.dt, vs)
+			} else if v, st := x.one(nil); st == nil {
+				return constOne(v)
 			}
-			v, st := x.one(nil)
-			if st != nil {
-				cp.errorf("Apply", e.Line, "FunctionId", e.FunctionID, "constant expression fails: %s", st.Message)
-				return nil
-			}
-			return constOne(v)
 		}
 		return x
 	}
 	cp.errorf("Expression", 0, "", "", "unsupported expression %T", e)
 	return nil
+}
+
+// checkConstant reports a constant expression that cannot be evaluated.
+func (cp *compiler) checkConstant(x *expr, elem string, line int) {
+	if x == nil || !x.konst || x.fn != nil {
+		return
+	}
+	var st *Status
+	if x.t.bag {
+		_, st = x.many(nil)
+	} else {
+		_, st = x.one(nil)
+	}
+	if st != nil && !cp.opts.noFold {
+		cp.errorf(elem, line, "", "", "constant expression fails: %s", st.Message)
+	}
 }
 
 // scope holds the variable definitions of one Policy.

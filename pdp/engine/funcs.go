@@ -335,9 +335,11 @@ func buildFunctions() registry {
 		}
 		eq := equalFor(t)
 		n := t.Short()
-		f := fixed(n+"-equal", tBool, t, t)
-		f.f2 = func(a, b Value) (Value, *Status) { return boolV(eq(a, b)), nil }
-		r.add(f)
+		if t != tIP && t != tDNS { // XACML defines no ipAddress-equal or dnsName-equal
+			f := fixed(n+"-equal", tBool, t, t)
+			f.f2 = func(a, b Value) (Value, *Status) { return boolV(eq(a, b)), nil }
+			r.add(f)
+		}
 		addBagFunctions(r, t, eq)
 	}
 	f := fixed("string-equal-ignore-case", tBool, tString, tString)
