@@ -1,9 +1,22 @@
 package ibe
 
 import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -14,6 +27,30 @@ import (
 // that needs a globally unique OID must register a PEN and change it.
 var OIDSealedIdentityKey = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1, 1}
 
+const (
+	sealVersion = 1
+	infoSeal    = "sticky-ibe-v1 x509 sealed identity key"
+	// DefaultCertValidity is how long a key certificate is valid by default.
+	DefaultCertValidity = 365 * 24 * time.Hour
+)
+
+// sealedIdentityKey is the DER value of the OIDSealedIdentityKey extension:
+//
+//	SealedIdentityKey ::= SEQUENCE {
+//	  version            INTEGER (1),
+//	  identity           UTF8String,   -- canonical identity string
+//	  pkgFingerprint     OCTET STRING, -- SHA-256 of the master public key
+//	  ephemeralPublicKey OCTET STRING, -- same curve as the certified key
+//	  sealedKey          OCTET STRING  -- AES-256-GCM(d_id compressed) ‖ tag
+//	}
+type sealedIdentityKey struct {
+	Version        int
+	Identity       string `asn1:"utf8"`
+	PKGFingerprint []byte
+	Ephemeral      []byte
+	Sealed         []byte
+}
+
 // CertOption configures KeyCertificate.
 type CertOption func(*certConfig)
 
@@ -23,13 +60,14 @@ type certConfig struct {
 }
 
 // WithPublicKeyPEM certifies the caller's own key-agreement public key (PEM
-// "PUBLIC KEY", X25519 or P-256) instead of generating a key pair.
+// "PUBLIC KEY" holding an X25519 or ECDSA/ECDH P-256 key) instead of
+// generating a key pair. An empty value means none.
 func WithPublicKeyPEM(pemBytes []byte) CertOption {
 	return func(c *certConfig) { c.publicKeyPEM = pemBytes }
 }
 
-// WithValidity sets how long the certificate is valid from now (default one
-// year).
+// WithValidity sets how long the certificate is valid from now (default
+// DefaultCertValidity).
 func WithValidity(d time.Duration) CertOption { return func(c *certConfig) { c.validity = d } }
 
 // KeyCertificate delivers identity key k in an X.509 certificate signed by
@@ -38,11 +76,281 @@ func WithValidity(d time.Duration) CertOption { return func(c *certConfig) { c.v
 // the non-critical extension OIDSealedIdentityKey. With WithPublicKeyPEM the
 // result is the certificate alone (PEM); without it the PKG generates an
 // X25519 key pair and returns the certificate followed by the PKCS#8 private
-// key in one PEM bundle. Errors wrap ErrFormat for a bad public key.
+// key in one PEM bundle (which the PKG does not keep). Errors wrap ErrFormat
+// for a public key that is not PEM, not X25519 or P-256.
 func (p *PKG) KeyCertificate(k *PrivateKey, opts ...CertOption) ([]byte, error) {
-	return nil, errors.New("ibe: KeyCertificate not implemented yet")
+	cfg := certConfig{validity: DefaultCertValidity}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if k == nil {
+		return nil, errors.New("ibe: no key to certify")
+	}
+	var (
+		recipient *ecdh.PublicKey
+		certPub   any
+		privPEM   []byte
+	)
+	if len(bytes.TrimSpace(cfg.publicKeyPEM)) > 0 {
+		pub, err := parseAgreementPublicKey(cfg.publicKeyPEM)
+		if err != nil {
+			return nil, err
+		}
+		recipient, certPub = pub, pub
+		if pub.Curve() == ecdh.P256() {
+			// Certify P-256 keys in the usual id-ecPublicKey form.
+			ek, err := ecdsaFromECDH(pub)
+			if err != nil {
+				return nil, err
+			}
+			certPub = ek
+		}
+	} else {
+		priv, err := ecdh.X25519().GenerateKey(p.rand)
+		if err != nil {
+			return nil, fmt.Errorf("ibe: generating a key-agreement key: %w", err)
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(priv)
+		if err != nil {
+			return nil, fmt.Errorf("ibe: encoding the key-agreement key: %w", err)
+		}
+		privPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+		recipient, certPub = priv.PublicKey(), priv.PublicKey()
+	}
+	ext, err := p.seal(k, recipient)
+	if err != nil {
+		return nil, err
+	}
+	now := p.clock.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          randomSerial(p.rand),
+		Subject:               pkix.Name{CommonName: k.id.String()},
+		NotBefore:             now.Add(-5 * time.Minute),
+		NotAfter:              now.Add(cfg.validity),
+		KeyUsage:              x509.KeyUsageKeyAgreement,
+		BasicConstraintsValid: true,
+		ExtraExtensions:       []pkix.Extension{{Id: OIDSealedIdentityKey, Critical: false, Value: ext}},
+	}
+	if strings.Contains(k.id.Name, "@") {
+		tmpl.EmailAddresses = []string{k.id.Name}
+	}
+	der, err := x509.CreateCertificate(p.rand, tmpl, p.caCert, certPub, p.caKey)
+	if err != nil {
+		return nil, fmt.Errorf("ibe: creating the key certificate: %w", err)
+	}
+	out := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	return append(out, privPEM...), nil
 }
 
-func parseKeyPEM(data []byte) (*PrivateKey, error) {
-	return nil, fmt.Errorf("%w: PEM key files not implemented yet", ErrFormat)
+// seal returns the DER SealedIdentityKey for k, sealed to recipient.
+func (p *PKG) seal(k *PrivateKey, recipient *ecdh.PublicKey) ([]byte, error) {
+	eph, err := recipient.Curve().GenerateKey(p.rand)
+	if err != nil {
+		return nil, fmt.Errorf("ibe: generating an ephemeral key: %w", err)
+	}
+	shared, err := eph.ECDH(recipient)
+	if err != nil {
+		return nil, fmt.Errorf("%w: key agreement with the public key failed: %v", ErrFormat, err)
+	}
+	fp, _ := hex.DecodeString(p.params.Fingerprint())
+	aead, nonce := sealAEAD(shared, eph.PublicKey().Bytes(), recipient.Bytes())
+	v := sealedIdentityKey{
+		Version:        sealVersion,
+		Identity:       k.id.String(),
+		PKGFingerprint: fp,
+		Ephemeral:      eph.PublicKey().Bytes(),
+	}
+	v.Sealed = aead.Seal(nil, nonce, k.d.BytesCompressed(), sealAAD(v.Identity, fp))
+	return asn1.Marshal(v)
 }
+
+// sealAEAD derives the AES-256-GCM key and nonce from the ECDH secret:
+// HKDF-SHA256(secret, salt = ephemeral ‖ recipient public key, info) → 44 bytes.
+func sealAEAD(shared, ephPub, recipientPub []byte) (cipher.AEAD, []byte) {
+	salt := append(append([]byte(nil), ephPub...), recipientPub...)
+	okm, err := hkdf.Key(sha256.New, shared, salt, infoSeal, 32+12)
+	if err != nil {
+		panic("ibe: hkdf: " + err.Error())
+	}
+	block, err := aes.NewCipher(okm[:32])
+	if err != nil {
+		panic("ibe: aes: " + err.Error())
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic("ibe: gcm: " + err.Error())
+	}
+	return aead, okm[32:]
+}
+
+func sealAAD(identity string, fingerprint []byte) []byte {
+	aad := []byte("sticky-ibe-v1 sealed key\x00")
+	aad = append(aad, identity...)
+	aad = append(aad, 0)
+	return append(aad, fingerprint...)
+}
+
+// parseAgreementPublicKey reads a PEM "PUBLIC KEY" holding an X25519 or a
+// P-256 key.
+func parseAgreementPublicKey(data []byte) (*ecdh.PublicKey, error) {
+	block, _ := pem.Decode(bytes.TrimSpace(data))
+	if block == nil {
+		return nil, fmt.Errorf("%w: the public key is not PEM", ErrFormat)
+	}
+	if block.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("%w: the public key PEM block is %q, want \"PUBLIC KEY\"", ErrFormat, block.Type)
+	}
+	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the public key does not parse: %v", ErrFormat, err)
+	}
+	switch k := k.(type) {
+	case *ecdh.PublicKey:
+		if k.Curve() != ecdh.X25519() && k.Curve() != ecdh.P256() {
+			return nil, fmt.Errorf("%w: the public key must be X25519 or P-256", ErrFormat)
+		}
+		return k, nil
+	case *ecdsa.PublicKey:
+		ek, err := k.ECDH()
+		if err != nil || ek.Curve() != ecdh.P256() {
+			return nil, fmt.Errorf("%w: the public key must be X25519 or P-256", ErrFormat)
+		}
+		return ek, nil
+	default:
+		return nil, fmt.Errorf("%w: the public key is a %T; it must be an X25519 or P-256 key-agreement key", ErrFormat, k)
+	}
+}
+
+func ecdsaFromECDH(k *ecdh.PublicKey) (*ecdsa.PublicKey, error) {
+	ek, err := ecdsa.ParseUncompressedPublicKey(elliptic256(), k.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("%w: P-256 public key: %v", ErrFormat, err)
+	}
+	return ek, nil
+}
+
+// parseKeyPEM reads a key certificate bundle: a CERTIFICATE carrying the
+// OIDSealedIdentityKey extension and the key-agreement private key.
+func parseKeyPEM(data []byte) (*PrivateKey, error) {
+	var (
+		cert *x509.Certificate
+		priv *ecdh.PrivateKey
+	)
+	for rest := data; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		switch block.Type {
+		case "CERTIFICATE":
+			c, err := x509.ParseCertificate(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("%w: the certificate does not parse: %v", ErrFormat, err)
+			}
+			if findExtension(c) != nil && cert == nil {
+				cert = c
+			}
+		case "PRIVATE KEY":
+			k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("%w: the private key does not parse: %v", ErrFormat, err)
+			}
+			if priv, err = agreementPrivateKey(k); err != nil {
+				return nil, err
+			}
+		case "EC PRIVATE KEY":
+			k, err := x509.ParseECPrivateKey(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("%w: the EC private key does not parse: %v", ErrFormat, err)
+			}
+			if priv, err = agreementPrivateKey(k); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if cert == nil {
+		return nil, fmt.Errorf("%w: no certificate with a sealed Sticky IBE key (extension %s) in the PEM data", ErrFormat, OIDSealedIdentityKey)
+	}
+	if priv == nil {
+		return nil, fmt.Errorf("%w: the PEM data holds the certificate but no private key; append the PEM private key whose public key you sent", ErrFormat)
+	}
+	certPub, err := certAgreementKey(cert)
+	if err != nil {
+		return nil, err
+	}
+	if !certPub.Equal(priv.PublicKey()) {
+		return nil, fmt.Errorf("%w: the private key does not belong to the certificate", ErrWrongKey)
+	}
+	var v sealedIdentityKey
+	rest, err := asn1.Unmarshal(findExtension(cert).Value, &v)
+	if err != nil || len(rest) != 0 {
+		return nil, fmt.Errorf("%w: the sealed key extension is not valid DER", ErrFormat)
+	}
+	if v.Version != sealVersion {
+		return nil, fmt.Errorf("%w: sealed key version %d, want %d", ErrFormat, v.Version, sealVersion)
+	}
+	id, err := ParseIdentity(v.Identity)
+	if err != nil || id.String() != v.Identity {
+		return nil, fmt.Errorf("%w: the sealed key's identity %q is not canonical", ErrFormat, truncateForError(v.Identity))
+	}
+	if cert.Subject.CommonName != v.Identity {
+		return nil, fmt.Errorf("%w: the certificate names %q but its sealed key is for %q", ErrFormat, truncateForError(cert.Subject.CommonName), v.Identity)
+	}
+	eph, err := priv.Curve().NewPublicKey(v.Ephemeral)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the sealed key's ephemeral public key is invalid", ErrFormat)
+	}
+	shared, err := priv.ECDH(eph)
+	if err != nil {
+		return nil, fmt.Errorf("%w: key agreement failed", ErrFormat)
+	}
+	aead, nonce := sealAEAD(shared, v.Ephemeral, priv.PublicKey().Bytes())
+	raw, err := aead.Open(nil, nonce, v.Sealed, sealAAD(v.Identity, v.PKGFingerprint))
+	if err != nil {
+		return nil, fmt.Errorf("%w: the private key does not open the sealed identity key", ErrWrongKey)
+	}
+	k, err := newPrivateKey(id, raw)
+	if err != nil {
+		return nil, err
+	}
+	k.cert = cert
+	return k, nil
+}
+
+func findExtension(c *x509.Certificate) *pkix.Extension {
+	for i := range c.Extensions {
+		if c.Extensions[i].Id.Equal(OIDSealedIdentityKey) {
+			return &c.Extensions[i]
+		}
+	}
+	return nil
+}
+
+func agreementPrivateKey(k any) (*ecdh.PrivateKey, error) {
+	switch k := k.(type) {
+	case *ecdh.PrivateKey:
+		if k.Curve() == ecdh.X25519() || k.Curve() == ecdh.P256() {
+			return k, nil
+		}
+	case *ecdsa.PrivateKey:
+		if ek, err := k.ECDH(); err == nil && ek.Curve() == ecdh.P256() {
+			return ek, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: the private key must be an X25519 or P-256 key", ErrFormat)
+}
+
+func certAgreementKey(c *x509.Certificate) (*ecdh.PublicKey, error) {
+	switch k := c.PublicKey.(type) {
+	case *ecdh.PublicKey:
+		return k, nil
+	case *ecdsa.PublicKey:
+		if ek, err := k.ECDH(); err == nil {
+			return ek, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: the certificate's public key is not an X25519 or P-256 key", ErrFormat)
+}
+
+func elliptic256() elliptic.Curve { return elliptic.P256() }
