@@ -33,7 +33,7 @@ const (
 
 // ChainError names the first entry of a log that does not fit its chain.
 type ChainError struct {
-	Index   int     // position in the slice given to Verify (0-based)
+	Index   int     // position in the slice given to Verify (0-based); -1 for the export's header
 	Seq     int64   // the entry's Seq as found
 	Problem Problem // why
 	Detail  string  // a sentence with the values involved
@@ -41,6 +41,9 @@ type ChainError struct {
 
 // Error implements error.
 func (e *ChainError) Error() string {
+	if e.Index < 0 {
+		return fmt.Sprintf("audit: log header: %s: %s", e.Problem, e.Detail)
+	}
 	return fmt.Sprintf("audit: entry %d (seq %d): %s: %s", e.Index, e.Seq, e.Problem, e.Detail)
 }
 
@@ -113,3 +116,11 @@ func short(h string) string {
 	}
 	return h
 }
+
+// ProblemHead is reported by (*Log).Verify when the entries do not end at
+// the header's head hash and count: entries were cut off or appended.
+const ProblemHead Problem = "log does not end at its head"
+
+// ProblemPolicy is reported by (*Log).Verify when an embedded policy's XML
+// does not hash to the hash it is filed under.
+const ProblemPolicy Problem = "policy does not match its hash"
