@@ -51,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runPrincipalAdd(ctx, args[2:], stdout, stderr)
 	case args[0] == "pdp" && sub == "eval":
 		return runPDPEval(ctx, args[2:], stdout, stderr)
+	case args[0] == "log" && sub == "export":
+		return runLogExport(ctx, args[2:], stdout, stderr)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
