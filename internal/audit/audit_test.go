@@ -170,3 +170,17 @@ func TestNewSubjectKey(t *testing.T) {
 		t.Error("short randomness accepted")
 	}
 }
+
+func TestTriggerRef(t *testing.T) {
+	for _, seq := range []int64{1, 7, 12345} {
+		reason := "obligation-2 by inbox about accessed (" + TriggerRef(seq) + ")"
+		if got, ok := ParseTriggerRef(reason); !ok || got != seq {
+			t.Errorf("ParseTriggerRef(%q) = %d, %v", reason, got, ok)
+		}
+	}
+	for _, reason := range []string{"", "obligation-1 by inbox about accessed", "trigger seq ", "trigger seq x", "trigger seq 0", TriggerRef(0)} {
+		if got, ok := ParseTriggerRef(reason); ok {
+			t.Errorf("ParseTriggerRef(%q) = %d, true", reason, got)
+		}
+	}
+}
