@@ -60,8 +60,9 @@ type certConfig struct {
 }
 
 // WithPublicKeyPEM certifies the caller's own key-agreement public key (PEM
-// "PUBLIC KEY" holding an X25519 or ECDSA/ECDH P-256 key) instead of
-// generating a key pair. An empty value means none.
+// "PUBLIC KEY" holding an EC P-256 key, as written by `openssl ec -pubout` or
+// x509.MarshalPKIXPublicKey) instead of generating a key pair. An empty value
+// means none.
 func WithPublicKeyPEM(pemBytes []byte) CertOption {
 	return func(c *certConfig) { c.publicKeyPEM = pemBytes }
 }
@@ -74,10 +75,12 @@ func WithValidity(d time.Duration) CertOption { return func(c *certConfig) { c.v
 // the PKG's CA. The certificate's public key is the delegate's key-agreement
 // key, and k is sealed to it (ephemeral ECDH, HKDF-SHA256, AES-256-GCM) in
 // the non-critical extension OIDSealedIdentityKey. With WithPublicKeyPEM the
-// result is the certificate alone (PEM); without it the PKG generates an
-// X25519 key pair and returns the certificate followed by the PKCS#8 private
-// key in one PEM bundle (which the PKG does not keep). Errors wrap ErrFormat
-// for a public key that is not PEM, not X25519 or P-256.
+// result is the certificate alone (PEM); without it the PKG generates a P-256
+// key pair and returns the certificate followed by the PKCS#8 private key in
+// one PEM bundle (which the PKG does not keep). The certificate's subject CN
+// is the canonical identity (plus an e-mail SAN for addresses); key usage is
+// keyAgreement. Errors wrap ErrFormat for a public key that is not a PEM
+// P-256 key.
 func (p *PKG) KeyCertificate(k *PrivateKey, opts ...CertOption) ([]byte, error) {
 	cfg := certConfig{validity: DefaultCertValidity}
 	for _, o := range opts {
@@ -96,17 +99,13 @@ func (p *PKG) KeyCertificate(k *PrivateKey, opts ...CertOption) ([]byte, error) 
 		if err != nil {
 			return nil, err
 		}
-		recipient, certPub = pub, pub
-		if pub.Curve() == ecdh.P256() {
-			// Certify P-256 keys in the usual id-ecPublicKey form.
-			ek, err := ecdsaFromECDH(pub)
-			if err != nil {
-				return nil, err
-			}
-			certPub = ek
+		ek, err := ecdsaFromECDH(pub)
+		if err != nil {
+			return nil, err
 		}
+		recipient, certPub = pub, ek
 	} else {
-		priv, err := ecdh.X25519().GenerateKey(p.rand)
+		priv, err := ecdsa.GenerateKey(elliptic.P256(), p.rand)
 		if err != nil {
 			return nil, fmt.Errorf("ibe: generating a key-agreement key: %w", err)
 		}
@@ -115,7 +114,10 @@ func (p *PKG) KeyCertificate(k *PrivateKey, opts ...CertOption) ([]byte, error) 
 			return nil, fmt.Errorf("ibe: encoding the key-agreement key: %w", err)
 		}
 		privPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-		recipient, certPub = priv.PublicKey(), priv.PublicKey()
+		if recipient, err = priv.PublicKey.ECDH(); err != nil {
+			return nil, fmt.Errorf("ibe: key-agreement key: %w", err)
+		}
+		certPub = &priv.PublicKey
 	}
 	ext, err := p.seal(k, recipient)
 	if err != nil {
@@ -190,8 +192,8 @@ func sealAAD(identity string, fingerprint []byte) []byte {
 	return append(aad, fingerprint...)
 }
 
-// parseAgreementPublicKey reads a PEM "PUBLIC KEY" holding an X25519 or a
-// P-256 key.
+// parseAgreementPublicKey reads a PEM "PUBLIC KEY" holding a P-256 key.
+// X25519 keys are refused: crypto/x509 cannot put them in a certificate.
 func parseAgreementPublicKey(data []byte) (*ecdh.PublicKey, error) {
 	block, _ := pem.Decode(bytes.TrimSpace(data))
 	if block == nil {
@@ -206,23 +208,20 @@ func parseAgreementPublicKey(data []byte) (*ecdh.PublicKey, error) {
 	}
 	switch k := k.(type) {
 	case *ecdh.PublicKey:
-		if k.Curve() != ecdh.X25519() && k.Curve() != ecdh.P256() {
-			return nil, fmt.Errorf("%w: the public key must be X25519 or P-256", ErrFormat)
-		}
-		return k, nil
+		return nil, fmt.Errorf("%w: X25519 public keys cannot be certified (crypto/x509 cannot encode them in a certificate); send an ECDH/ECDSA P-256 public key", ErrFormat)
 	case *ecdsa.PublicKey:
 		ek, err := k.ECDH()
 		if err != nil || ek.Curve() != ecdh.P256() {
-			return nil, fmt.Errorf("%w: the public key must be X25519 or P-256", ErrFormat)
+			return nil, fmt.Errorf("%w: the public key is on %s; it must be a P-256 key-agreement key", ErrFormat, k.Curve.Params().Name)
 		}
 		return ek, nil
 	default:
-		return nil, fmt.Errorf("%w: the public key is a %T; it must be an X25519 or P-256 key-agreement key", ErrFormat, k)
+		return nil, fmt.Errorf("%w: the public key is a %T; it must be a P-256 key-agreement key", ErrFormat, k)
 	}
 }
 
 func ecdsaFromECDH(k *ecdh.PublicKey) (*ecdsa.PublicKey, error) {
-	ek, err := ecdsa.ParseUncompressedPublicKey(elliptic256(), k.Bytes())
+	ek, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), k.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("%w: P-256 public key: %v", ErrFormat, err)
 	}
@@ -352,5 +351,3 @@ func certAgreementKey(c *x509.Certificate) (*ecdh.PublicKey, error) {
 	}
 	return nil, fmt.Errorf("%w: the certificate's public key is not an X25519 or P-256 key", ErrFormat)
 }
-
-func elliptic256() elliptic.Curve { return elliptic.P256() }
