@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -274,7 +275,7 @@ func (p *parser) authorizations(el *etree.Element, a *Authorizations, nesting in
 					continue
 				}
 				n++
-				if iri := p.purpose(pe); iri != "" && !contains(a.Purposes, iri) {
+				if iri := p.purpose(pe); iri != "" && !slices.Contains(a.Purposes, iri) {
 					a.Purposes = append(a.Purposes, iri)
 				}
 			}
@@ -514,7 +515,7 @@ func (p *parser) trigger(el *etree.Element, kind TriggerKind) Trigger {
 		case "Period":
 			tr.Period = p.durationIn(c, true)
 		case "Purpose":
-			if iri := p.purpose(c); iri != "" && !contains(tr.Purposes, iri) {
+			if iri := p.purpose(c); iri != "" && !slices.Contains(tr.Purposes, iri) {
 				tr.Purposes = append(tr.Purposes, iri)
 			}
 		case "Id":
