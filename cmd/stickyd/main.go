@@ -25,6 +25,9 @@ commands:
   pdp eval                   evaluate a XACML request against a policy
   policy check FILE          validate a policy document
   log export --data DIR ID   print a record's event log as JSON lines
+  forget --data DIR ID       erase everything held on a data subject ([--dry-run])
+  rules validate|dry-run|execute --rules FILE
+                             apply operator rules (anonymise, pseudonymise, delete)
 `
 
 // Exit codes.
@@ -53,6 +56,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runPDPEval(ctx, args[2:], stdout, stderr)
 	case args[0] == "log" && sub == "export":
 		return runLogExport(ctx, args[2:], stdout, stderr)
+	case args[0] == "forget":
+		return runForget(ctx, args[1:], stdout, stderr)
+	case args[0] == "rules":
+		return runRules(ctx, args[1:], stdout, stderr)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -79,6 +79,7 @@ func New(svc *pep.Service, opts ...Option) *API {
 	r.HandleFunc("/v1/decision", auth(a.decision)).Methods(http.MethodPost)
 	r.HandleFunc("/v1/subjects/me/preferences", auth(a.putPreferences)).Methods(http.MethodPut)
 	r.HandleFunc("/v1/subjects/me/preferences", auth(a.getPreferences)).Methods(http.MethodGet)
+	a.registerRights(r) // data-subject rights (rights.go)
 	r.Use(recordRoute)
 	a.router = r
 	return a
