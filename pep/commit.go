@@ -26,17 +26,24 @@ var errBusy = fmt.Errorf("%w: the record kept changing while the request was dec
 // the record still has the policy version the decision was made under, the
 // extra writes of the use case, the event, and the obligation jobs the event
 // triggers under pol's terms. On commit, the obligations runner is kicked.
+// extra's statements should use a context that is not cancelled midway
+// (context.WithoutCancel): the transaction may be shared with other writes
+// (group commit), and an interrupted statement aborts it.
 func (s *Service) commit(ctx context.Context, rec Record, pol *pdp.StickyPolicy, ev EventInput, extra func(Tx) error) error {
 	return s.write(ctx, rec, pol, ev, extra, true)
 }
 
 func (s *Service) write(ctx context.Context, rec Record, pol *pdp.StickyPolicy, ev EventInput, extra func(Tx) error, check bool) error {
+	// Once the decision is taken its record is written, even if the client
+	// goes away: the statements run under a context that is not cancelled.
+	wctx := context.WithoutCancel(ctx)
 	var terms *policies.DataHandling
 	if pol != nil {
 		terms = pol.Terms()
 	}
 	queued := false
 	err := s.store.Write(ctx, func(tx Tx) error {
+		ctx := wctx
 		if check {
 			v, _, err := tx.PolicyVersion(ctx, rec.ID)
 			if err != nil {

@@ -95,7 +95,7 @@ func (s *Service) Create(ctx context.Context, p Principal, in CreateInput) (Reco
 	}
 	ev := EventInput{PII: id, Subject: subject, Time: now, Type: EventStored, Principal: p.Name,
 		Decision: "Permit", PolicyHash: rec.PolicyHash}
-	err = s.write(ctx, rec, pol, ev, func(tx Tx) error { return tx.InsertRecord(ctx, rec, data) }, false)
+	err = s.write(ctx, rec, pol, ev, func(tx Tx) error { return tx.InsertRecord(context.WithoutCancel(ctx), rec, data) }, false)
 	if err != nil {
 		return Record{}, err
 	}
@@ -162,7 +162,8 @@ func (s *Service) SetPreferences(ctx context.Context, p Principal, xml []byte) e
 	if _, err := policies.ParsePreferences(xml); err != nil {
 		return invalidDocument("preferences document", err)
 	}
-	return s.store.Write(ctx, func(tx Tx) error { return tx.SetPreferences(ctx, p.Name, bytes.Clone(xml), s.clock.Now()) })
+	wctx := context.WithoutCancel(ctx)
+	return s.store.Write(ctx, func(tx Tx) error { return tx.SetPreferences(wctx, p.Name, bytes.Clone(xml), s.clock.Now()) })
 }
 
 // Preferences returns a data subject's registered preferences XML.

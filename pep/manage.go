@@ -95,7 +95,7 @@ func (s *Service) Delete(ctx context.Context, p Principal, id string) error {
 		if rec.Subject != p.Name && p.Role != RoleAdmin {
 			return s.logDenial(ctx, rec, p, "", "only the record's data subject or an admin may delete it")
 		}
-		err = s.erase(ctx, rec, p.Name, "")
+		err = s.eraseOrBin(ctx, rec, p.Name)
 		if errors.Is(err, errStale) {
 			continue
 		}
@@ -112,6 +112,7 @@ func (s *Service) erase(ctx context.Context, rec Record, by, reason string) erro
 	ev := EventInput{PII: rec.ID, Subject: rec.Subject, Time: s.clock.Now(), Type: EventDeleted, Principal: by,
 		Decision: pdp.Permit.String(), Reason: reason, PolicyHash: rec.PolicyHash}
 	err = s.commit(ctx, rec, pol, ev, func(tx Tx) error {
+		ctx := context.WithoutCancel(ctx)
 		if err := tx.DeleteRecord(ctx, rec.ID, ev.Time); err != nil {
 			return err
 		}
@@ -129,7 +130,7 @@ func (s *Service) DeleteForRetention(ctx context.Context, pii string) error {
 	for range maxAttempts {
 		rec, err := s.getRecord(ctx, pii)
 		if isNotFound(err) {
-			return nil
+			return s.purgeBinned(ctx, pii) // a record in its restore window (pep/restore.go)
 		}
 		if err != nil {
 			return err
@@ -201,7 +202,9 @@ func (s *Service) Disclose(ctx context.Context, p Principal, id, recipient, purp
 		d := Disclosure{PII: rec.ID, Recipient: recipient, Purpose: purpose, By: p.Name, Time: now.UTC()}
 		ev := EventInput{PII: rec.ID, Subject: rec.Subject, Time: now, Type: EventDisclosed, Principal: p.Name,
 			Purpose: purpose, Recipient: recipient, Decision: pdp.Permit.String(), PolicyHash: rec.PolicyHash}
-		err = s.commit(ctx, rec, pol, ev, func(tx Tx) error { return tx.InsertDisclosure(ctx, d) })
+		err = s.commit(ctx, rec, pol, ev, func(tx Tx) error {
+			return tx.InsertDisclosure(context.WithoutCancel(ctx), d)
+		})
 		if errors.Is(err, errStale) {
 			continue
 		}

@@ -53,15 +53,16 @@ type Inbox interface {
 // Service implements Sticky's use cases over a Store. It is safe for
 // concurrent use.
 type Service struct {
-	store     Store
-	clock     Clock
-	rand      io.Reader
-	tax       *policies.Taxonomy
-	planner   *obligations.Planner
-	cache     *policyCache
-	ibe       IBE
-	kick      func()
-	maxPolicy int
+	store         Store
+	clock         Clock
+	rand          io.Reader
+	tax           *policies.Taxonomy
+	planner       *obligations.Planner
+	cache         *policyCache
+	ibe           IBE
+	kick          func()
+	maxPolicy     int
+	restoreWindow time.Duration // WithRestoreWindow (pep/restore.go)
 }
 
 // Option configures New.

@@ -5,13 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 
+	"github.com/stickypolicy/sticky/internal/audit"
 	"github.com/stickypolicy/sticky/pep"
 )
-
-// subjectKeyLen is the length of a subject's pseudonym key.
-const subjectKeyLen = 32
 
 // AppendEvent implements pep.Tx: it pseudonymises the principal and the
 // recipient under the record subject's key (created on first use), records
@@ -65,9 +62,9 @@ func (t *Tx) subjectKey(ctx context.Context, subject string) ([]byte, error) {
 	if !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: reading subject key: %w", err)
 	}
-	key = make([]byte, subjectKeyLen)
-	if _, err := io.ReadFull(t.s.rand, key); err != nil {
-		return nil, fmt.Errorf("store: drawing subject key: %w", err)
+	key, err = audit.NewSubjectKey(t.s.rand)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
 	}
 	if _, err := t.stmt(ctx, t.s.ws.insertKey).ExecContext(ctx, subject, key); err != nil {
 		return nil, fmt.Errorf("store: saving subject key: %w", err)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver
 )
@@ -28,6 +29,11 @@ type Store struct {
 
 	ws writerStmts
 	rs readerStmts
+
+	writes     chan *writeReq
+	closed     chan struct{}
+	closeOnce  sync.Once
+	writerDone chan struct{}
 }
 
 // Option configures Open.
@@ -91,7 +97,8 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	if strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("store: data directory %q contains '?'", dir)
 	}
-	common := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=on&_secure_delete=on&_synchronous=%s", o.busyTimeout, o.synchronous)
+	// _stmt_cache_size: the driver keeps ad-hoc statements prepared per connection.
+	common := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=on&_secure_delete=on&_synchronous=%s&_stmt_cache_size=64", o.busyTimeout, o.synchronous)
 	w, err := sql.Open("sqlite3", path+"?_journal_mode=WAL&_txlock=immediate&"+common)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -100,7 +107,8 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{path: path, w: w, rand: o.rand}
+	s := &Store{path: path, w: w, rand: o.rand, writes: make(chan *writeReq, maxBatch),
+		closed: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := w.PingContext(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
@@ -120,9 +128,11 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	r.SetConnMaxIdleTime(0)
 	s.r = r
 	if err := s.prepare(ctx); err != nil {
-		s.Close()
+		s.r.Close()
+		w.Close()
 		return nil, err
 	}
+	go s.writer()
 	return s, nil
 }
 
@@ -135,8 +145,21 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// Close closes every connection, checkpointing the WAL.
+// Close stops the writer (after the batch in progress) and closes every
+// connection, checkpointing the WAL. Writes after Close fail.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	<-s.writerDone
+	// Writes still queued get an error.
+	for {
+		select {
+		case r := <-s.writes:
+			r.done <- errClosed
+			continue
+		default:
+		}
+		break
+	}
 	var errs []error
 	for _, st := range append(s.ws.all(), s.rs.all()...) {
 		if st != nil {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,7 +17,7 @@ import (
 	"github.com/stickypolicy/sticky/pep/peptest"
 )
 
-func open(t *testing.T, dir string, opts ...store.Option) *store.Store {
+func open(t testing.TB, dir string, opts ...store.Option) *store.Store {
 	t.Helper()
 	s, err := store.Open(context.Background(), dir, opts...)
 	if err != nil {
@@ -185,4 +187,88 @@ func fileContains(t *testing.T, path string, b []byte) bool {
 		}
 	}
 	return false
+}
+
+// TestGroupCommit runs many concurrent writes, every third one failing after
+// it wrote: the failing ones leave nothing, the others are all there, and
+// each event chain stays gapless.
+func TestGroupCommit(t *testing.T) {
+	s := open(t, t.TempDir())
+	ctx := context.Background()
+	const n = 300
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	boom := errors.New("boom")
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Write(ctx, func(tx pep.Tx) error {
+				id := "r" + strconv.Itoa(i)
+				r := pep.Record{ID: id, Subject: "alice", StoredBy: "alice", ContentType: "text/plain", Policy: []byte("<p/>"),
+					PolicyVersion: 1, PolicyHash: "h", StoredAt: time.Now()}
+				if err := tx.InsertRecord(ctx, r, []byte(id)); err != nil {
+					return err
+				}
+				if _, err := tx.AppendEvent(ctx, pep.EventInput{PII: "shared", Subject: "alice", Time: time.Now(), Type: "accessed", Principal: id}); err != nil {
+					return err
+				}
+				if i%3 == 0 {
+					return boom
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for i, err := range errs {
+		_, _, rerr := s.RecordData(ctx, "r"+strconv.Itoa(i))
+		switch {
+		case i%3 == 0:
+			if !errors.Is(err, boom) || !errors.Is(rerr, pep.ErrNotFound) {
+				t.Errorf("write %d: %v, record: %v; want boom and nothing stored", i, err, rerr)
+			}
+		default:
+			if err != nil || rerr != nil {
+				t.Errorf("write %d: %v, record: %v", i, err, rerr)
+			}
+			ok++
+		}
+	}
+	evs, err := s.Events(ctx, "shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != ok {
+		t.Errorf("%d events, want %d", len(evs), ok)
+	}
+	for i, e := range evs {
+		if e.Seq != int64(i+1) || (i > 0 && e.Prev != evs[i-1].Hash) {
+			t.Fatalf("chain broken at %d: %+v", i, e)
+		}
+	}
+}
+
+func TestWriteAfterClose(t *testing.T) {
+	s, err := store.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	err = s.Write(context.Background(), func(pep.Tx) error { return nil })
+	if err == nil {
+		t.Error("a write after Close succeeded")
+	}
+}
+
+func TestWritePanicIsAnError(t *testing.T) {
+	s := open(t, t.TempDir())
+	err := s.Write(context.Background(), func(pep.Tx) error { panic("oops") })
+	if err == nil || !strings.Contains(err.Error(), "oops") {
+		t.Errorf("panicking write = %v", err)
+	}
+	if err := s.Write(context.Background(), func(pep.Tx) error { return nil }); err != nil {
+		t.Errorf("the writer did not survive: %v", err)
+	}
 }

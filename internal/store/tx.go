@@ -24,33 +24,182 @@ type Tx struct {
 func (t *Tx) SQL() *sql.Tx { return t.tx }
 
 // Write implements pep.Store: fn runs inside one transaction on the single
-// writer connection (BEGIN IMMEDIATE), committed when fn returns nil.
+// writer connection, committed when fn returns nil. See WriteTx.
 func (s *Store) Write(ctx context.Context, fn func(pep.Tx) error) error {
 	return s.WriteTx(ctx, func(t *Tx) error { return fn(t) })
 }
 
-// WriteTx is Write with the concrete transaction type.
-func (s *Store) WriteTx(ctx context.Context, fn func(*Tx) error) (err error) {
+// WriteTx runs fn in a write transaction and returns once it is committed
+// (nil) or rolled back (fn's error, or the commit's).
+//
+// Writes are group-committed: one writer goroutine takes the waiting calls
+// in batches and runs them one after the other in ONE SQLite transaction,
+// each inside its own savepoint, so that a failing fn rolls back only its own
+// writes; a single COMMIT then makes the whole batch durable. Every fn sees
+// the writes of the fns before it, exactly as if they had run in separate
+// transactions in that order. A call whose ctx is done before its turn is
+// skipped with ctx's error; once started, fn runs to its end, and its
+// statements should use a context that is not cancelled midway
+// (context.WithoutCancel), since an interrupted statement can abort the
+// batch's transaction.
+func (s *Store) WriteTx(ctx context.Context, fn func(*Tx) error) error {
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.writes <- req:
+	case <-s.closed:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-s.writerDone:
+		select {
+		case err := <-req.done:
+			return err
+		default:
+			return errClosed
+		}
+	}
+}
+
+var errClosed = errors.New("store: closed")
+
+type writeReq struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	done chan error
+}
+
+// maxBatch bounds the number of writes committed together.
+const maxBatch = 256
+
+// writer is the one goroutine that writes: it takes waiting writes in
+// batches and commits each batch once.
+func (s *Store) writer() {
+	defer close(s.writerDone)
+	batch := make([]*writeReq, 0, maxBatch)
+	for {
+		var first *writeReq
+		select {
+		case first = <-s.writes:
+		case <-s.closed:
+			return
+		}
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.writes:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		s.runBatch(batch)
+	}
+}
+
+func (s *Store) runBatch(batch []*writeReq) {
+	results := make([]error, len(batch))
+	finish := func() {
+		for i, r := range batch {
+			r.done <- results[i]
+		}
+	}
+	ctx := context.Background()
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			sqlTx.Rollback()
+		for i := range results {
+			results[i] = fmt.Errorf("store: begin: %w", err)
 		}
-	}()
+		finish()
+		return
+	}
 	t := &Tx{s: s, tx: sqlTx}
-	if err := fn(t); err != nil {
-		return err
+	single := len(batch) == 1
+	committed := 0
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if !single {
+			if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+				results[i] = fmt.Errorf("store: savepoint: %w", err)
+				continue
+			}
+		}
+		err := runFn(r.fn, t)
+		results[i] = err
+		if single {
+			if err == nil {
+				committed++
+			}
+			break
+		}
+		if err != nil {
+			if _, rerr := sqlTx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
+				// The transaction is unusable: fail the whole batch.
+				sqlTx.Rollback()
+				for j := range results {
+					if j == i {
+						continue
+					}
+					results[j] = fmt.Errorf("store: rolling back a failed write: %w", rerr)
+				}
+				finish()
+				return
+			}
+		} else {
+			committed++
+		}
+		if _, err := sqlTx.ExecContext(ctx, "RELEASE w"); err != nil {
+			sqlTx.Rollback()
+			for j := range results {
+				if results[j] == nil {
+					results[j] = fmt.Errorf("store: release savepoint: %w", err)
+				}
+			}
+			finish()
+			return
+		}
+	}
+	if committed == 0 {
+		sqlTx.Rollback()
+		finish()
+		return
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		for j := range results {
+			if results[j] == nil {
+				results[j] = fmt.Errorf("store: commit: %w", err)
+			}
+		}
+		finish()
+		return
 	}
 	if t.erased {
-		return s.Scrub(ctx)
+		if err := s.Scrub(ctx); err != nil {
+			for j := range results {
+				if results[j] == nil {
+					results[j] = err
+				}
+			}
+		}
 	}
-	return nil
+	finish()
+}
+
+// runFn runs fn, turning a panic into an error so that the writer survives.
+func runFn(fn func(*Tx) error, t *Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("store: write panicked: %v", v)
+		}
+	}()
+	return fn(t)
 }
 
 // MarkErased tells the transaction that it erased personal data, so that the
