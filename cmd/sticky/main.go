@@ -149,16 +149,16 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 		}
 	case "key":
 		if sub == "verify" {
-			cmd, rest = ibeVerifyKey, args[2:]
+			cmd, rest = ibeCommand(runVerifyKey), args[2:]
 		} else {
 			cmd = cmdKey
 		}
 	case "params":
 		cmd = cmdParams
 	case "encrypt":
-		cmd = ibeEncrypt
+		cmd = ibeCommand(runEncrypt)
 	case "decrypt":
-		cmd = ibeDecrypt
+		cmd = ibeCommand(runDecrypt)
 	case "export":
 		cmd = cmdExport
 	case "forget":
@@ -176,11 +176,6 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 	}
 	return cmd(ctx, e, rest)
 }
-
-// The offline IBE commands, implemented in ibecmd.go (H3) once it lands.
-var (
-	ibeEncrypt, ibeDecrypt, ibeVerifyKey command
-)
 
 // ibeCommand adapts an offline IBE command (ibecmd.go) to a command.
 func ibeCommand(f func(ctx context.Context, args []string, stdout, stderr io.Writer) int) command {

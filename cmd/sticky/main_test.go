@@ -54,6 +54,9 @@ func TestUsage(t *testing.T) {
 		{"list extra", []string{"list", "x"}, exitUsage, "", `unexpected argument "x"`},
 		{"bad global flag", []string{"--bogus", "list"}, exitUsage, "", "flag provided but not defined"},
 		{"bad url", []string{"--url", "ftp://x", "list"}, exitFailure, "", "bad server URL"},
+		{"decrypt without key", []string{"decrypt"}, exitUsage, "", "--key"},
+		{"encrypt without params", []string{"encrypt", "--to", "bob@example.org"}, exitUsage, "", "--params"},
+		{"key verify without params", []string{"key", "verify"}, exitUsage, "", "--params"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
