@@ -312,8 +312,18 @@ func (r *run) disclosure(e *audit.Entry, pol Policy) {
 	read.Action = pdp.ActionRead
 	if !base.Owner {
 		if res := pol.Decide(read); res.Decision != pdp.Permit {
-			r.violate(RulePrincipal, e.Seq, "%s: the policy in force does not permit %s to use the record (%s: %s)", r.describe(e), by, res.Decision, res.Reason)
-			return
+			// A recipient of a disclosure passes the data on under the
+			// rights of whoever disclosed it to it.
+			via, ok := r.identity(r.disclosedBy[e.Principal])
+			if ok {
+				read.Subject, read.Roles = via, r.roles(via)
+				ok = pol.Decide(read).Decision == pdp.Permit
+			}
+			if !ok {
+				r.violate(RulePrincipal, e.Seq, "%s: the policy in force does not permit %s to use the record (%s: %s)", r.describe(e), by, res.Decision, res.Reason)
+				return
+			}
+			base.Subject, base.Roles = read.Subject, read.Roles
 		}
 	}
 	disc := base
