@@ -1,5 +1,3 @@
-//go:build stickyh2
-
 package client_test
 
 import (
