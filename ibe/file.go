@@ -75,8 +75,8 @@ func Encrypt(w io.Writer, r io.Reader, params *Params, identities []string, rand
 	if cfg.chunkSize < MinChunkSize || cfg.chunkSize > MaxChunkSize {
 		return fmt.Errorf("ibe: chunk size %d is outside [%d, %d]", cfg.chunkSize, MinChunkSize, MaxChunkSize)
 	}
-	if params == nil {
-		return errors.New("ibe: no public parameters")
+	if !params.valid() {
+		return errors.New("ibe: missing or invalid public parameters (use ParseParams or (*PKG).Params)")
 	}
 	if rand == nil {
 		rand = cryptoRand()

@@ -268,6 +268,15 @@ func TestEncryptRejects(t *testing.T) {
 		{"chunk too small", []string{"bob@example.org"}, []EncryptOption{WithChunkSize(MinChunkSize - 1)}},
 		{"chunk too large", []string{"bob@example.org"}, []EncryptOption{WithChunkSize(MaxChunkSize + 1)}},
 	}
+	t.Run("zero params", func(t *testing.T) {
+		var out bytes.Buffer
+		if err := Encrypt(&out, strings.NewReader("x"), &Params{}, []string{"bob"}, nil); err == nil || out.Len() != 0 {
+			t.Fatalf("Encrypt with zero Params: err %v, wrote %d bytes", err, out.Len())
+		}
+		if err := (&PrivateKey{}).Verify(&Params{}); !errors.Is(err, ErrInvalidKey) {
+			t.Fatalf("Verify with zero Params: %v", err)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer

@@ -39,8 +39,8 @@ func (k *PrivateKey) Certificate() *x509.Certificate { return k.cert }
 // certificate and the parameters carry the PKG's CA certificate, the
 // certificate's signature is checked too. Errors wrap ErrInvalidKey.
 func (k *PrivateKey) Verify(p *Params) error {
-	if k == nil || p == nil {
-		return fmt.Errorf("%w: missing key or parameters", ErrInvalidKey)
+	if k == nil || !p.valid() {
+		return fmt.Errorf("%w: missing key or invalid parameters", ErrInvalidKey)
 	}
 	if k.d.IsIdentity() {
 		return fmt.Errorf("%w: the key is the identity point", ErrInvalidKey)

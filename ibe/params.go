@@ -45,6 +45,12 @@ func NewParams(masterPublicKey []byte, ca *x509.Certificate) (*Params, error) {
 	return p, nil
 }
 
+// valid reports whether p holds a usable master public key (a zero Params
+// does not).
+func (p *Params) valid() bool {
+	return p != nil && p.mpk.IsOnG2() && !p.mpk.IsIdentity()
+}
+
 // MasterPublicKey returns the compressed master public key (96 bytes).
 func (p *Params) MasterPublicKey() []byte { return p.mpk.BytesCompressed() }
 
