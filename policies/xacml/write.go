@@ -31,7 +31,15 @@ func (r *Root) Element() *etree.Element {
 	}
 	el.Attr = append(el.Attr, attrs...)
 	for _, x := range r.Extensions {
-		el.AddChild(x.Copy())
+		c := x.Copy()
+		// Unprefixed names in an extension keep the default namespace they
+		// were read in, which the XACML 3.0 default would otherwise replace.
+		if x.Space == "" && c.SelectAttr("xmlns") == nil {
+			if ns := x.NamespaceURI(); ns != NS30 {
+				c.CreateAttr("xmlns", ns)
+			}
+		}
+		el.AddChild(c)
 	}
 	return el
 }

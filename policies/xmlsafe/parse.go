@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
+	"strconv"
 	"strings"
-	"sync"
-	"weak"
 
 	"github.com/beevik/etree"
 )
@@ -179,10 +177,9 @@ func charsetReader(charset string, input io.Reader) (io.Reader, error) {
 	return nil, fmt.Errorf("%w: unsupported encoding %q (use UTF-8)", ErrMalformed, charset)
 }
 
-// lineTable maps parsed elements to their source lines. It is keyed by weak
-// pointers and entries are removed when their element is collected, so it
-// holds no document alive; it is a cache, not program state.
-var lineTable sync.Map // weak.Pointer[etree.Element] -> int32
+// lineMarker marks the hidden attribute that carries an element's source
+// line. It can never be the prefix of a real XML attribute.
+const lineMarker = "\x00line"
 
 func record(doc *etree.Document, lines []int32) {
 	i := 0
@@ -203,21 +200,32 @@ func record(doc *etree.Document, lines []int32) {
 	}
 }
 
+// setLine stores the line in the spare capacity of the element's attribute
+// slice, just past its length: invisible to range loops, serialization and
+// copies (which get a fresh slice), and overwritten harmlessly if someone
+// appends an attribute. No global state is involved.
 func setLine(e *etree.Element, line int) {
-	k := weak.Make(e)
-	lineTable.Store(k, int32(line))
-	runtime.AddCleanup(e, func(k weak.Pointer[etree.Element]) { lineTable.Delete(k) }, k)
+	attrs := make([]etree.Attr, len(e.Attr), len(e.Attr)+1)
+	copy(attrs, e.Attr)
+	hidden := attrs[:len(attrs)+1]
+	hidden[len(attrs)] = etree.Attr{Space: lineMarker, Key: strconv.Itoa(line)}
+	e.Attr = attrs
 }
 
 // Line returns the source line of an element read by Parse, or 0 when it is
 // not known (an element built in code, or nil).
 func Line(e *etree.Element) int {
-	if e == nil {
+	if e == nil || cap(e.Attr) <= len(e.Attr) {
 		return 0
 	}
-	v, ok := lineTable.Load(weak.Make(e))
-	if !ok {
+	all := e.Attr[:cap(e.Attr)]
+	h := all[len(all)-1]
+	if h.Space != lineMarker {
 		return 0
 	}
-	return int(v.(int32))
+	n, err := strconv.Atoi(h.Key)
+	if err != nil {
+		return 0
+	}
+	return n
 }

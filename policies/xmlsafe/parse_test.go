@@ -104,3 +104,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestLineIsInvisible(t *testing.T) {
+	doc, err := Parse([]byte("<a x=\"1\">\n<b/></a>"), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := doc.Root()
+	b := a.ChildElements()[0]
+	if len(a.Attr) != 1 || len(b.Attr) != 0 {
+		t.Fatalf("attributes visible: %v %v", a.Attr, b.Attr)
+	}
+	s, err := doc.WriteToString()
+	if err != nil || s != "<a x=\"1\">\n<b/></a>" {
+		t.Fatalf("serialized %q %v", s, err)
+	}
+	if Line(b) != 2 {
+		t.Fatalf("Line(b) = %d", Line(b))
+	}
+	b.CreateAttr("y", "2") // reuses the spare capacity
+	if Line(b) != 0 || len(b.Attr) != 1 || b.SelectAttrValue("y", "") != "2" {
+		t.Errorf("after CreateAttr: line %d, attrs %v", Line(b), b.Attr)
+	}
+	if c := a.Copy(); Line(c) != 0 || len(c.Attr) != 1 {
+		t.Errorf("copy: line %d attrs %v", Line(c), c.Attr)
+	}
+}
