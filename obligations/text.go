@@ -7,6 +7,11 @@ import (
 	"github.com/stickypolicy/sticky/policies"
 )
 
+// ErasureNoticeID is the ObligationID of the notice a downstream recipient
+// gets when a record shared with it was erased on its data subject's
+// request (pep's forget).
+const ErasureNoticeID = "sticky:erasure-notice"
+
 // Text is the sentence a notification carries: who did what with which
 // record, when, and for which purpose. It never contains the data itself.
 func Text(j Job) string {
@@ -27,6 +32,9 @@ func Text(j Job) string {
 		default:
 			return fmt.Sprintf("%s gave you access to record %s at %s.", ownerOr(ev.Owner, who), ev.PII, when)
 		}
+	}
+	if j.ObligationID == ErasureNoticeID { // data-subject rights (pep/forget.go)
+		return fmt.Sprintf("Record %s, which was shared with you, was erased at %s at its data subject's request (right to erasure): erase every copy you hold.", ev.PII, when)
 	}
 	switch j.Trigger {
 	case policies.TriggerAtTime, policies.TriggerPeriodic:

@@ -31,7 +31,7 @@ const (
 const (
 	// ErasureNoticeID: a recipient is told that a record shared with it
 	// was erased on its data subject's request and must be erased.
-	ErasureNoticeID = "sticky:erasure-notice"
+	ErasureNoticeID = obligations.ErasureNoticeID
 	// RestoreWindowID: the permanent erasure of a deleted record when its
 	// restore window ends.
 	RestoreWindowID = "sticky:restore-window"

@@ -126,7 +126,13 @@ func (t *Tx) forget(ctx context.Context, req pep.ForgetRequest) (pep.ForgetRepor
 		e.recipients = slices.Compact(slices.DeleteFunc(e.recipients, func(r string) bool { return r == subj || r == "" }))
 	}
 	rep.Records = append(rep.Records, ids...)
-	idList, err := json.Marshal(ids)
+	// Records erased before keep a tombstone naming the subject and a
+	// policy history: they are cleaned too, but not erased again.
+	tombs, err := t.strings(ctx, `SELECT pii FROM tombstones WHERE subject = ? ORDER BY pii`, subj)
+	if err != nil {
+		return rep, err
+	}
+	idList, err := json.Marshal(append(slices.Clone(ids), tombs...))
 	if err != nil {
 		return rep, err
 	}
