@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,10 +10,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
+	"github.com/stickypolicy/sticky/ibe"
 	"github.com/stickypolicy/sticky/internal/store"
+	"github.com/stickypolicy/sticky/obligations"
 	"github.com/stickypolicy/sticky/pep"
 	"github.com/stickypolicy/sticky/pep/httpapi"
 )
@@ -32,8 +36,9 @@ type serveOptions struct {
 	synchronous       string
 	readers           int
 	logLevel          string
-	// Obligations (SMTP, webhooks, retries) register their own flags here:
-	// see registerObligationFlags.
+	// obligations holds the obligation handler's flags (SMTP, webhook
+	// secret, retries): obligations.RegisterFlags.
+	obligations *obligations.Config
 }
 
 func envInt(key string, dflt int64) int64 {
@@ -66,6 +71,7 @@ func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveOptions) {
 	fs.StringVar(&o.synchronous, "synchronous", envOr("STICKY_SYNCHRONOUS", "NORMAL"), "SQLite synchronous `mode`: NORMAL or FULL (env STICKY_SYNCHRONOUS)")
 	fs.IntVar(&o.readers, "readers", int(envInt("STICKY_READERS", 4)), "database reader connections (env STICKY_READERS)")
 	fs.StringVar(&o.logLevel, "log-level", envOr("STICKY_LOG_LEVEL", "info"), "log `level`: debug, info, warn or error (env STICKY_LOG_LEVEL)")
+	o.obligations = obligations.RegisterFlags(fs, os.Getenv)
 	return fs, o
 }
 
@@ -91,6 +97,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "stickyd serve: --max-body, --max-policy and --readers must be positive")
 		return exitUsage
 	}
+	if err := o.obligations.Validate(); err != nil {
+		fmt.Fprintf(stderr, "stickyd serve: %v\n", err)
+		return exitUsage
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if err := serve(ctx, o, logger, stderr); err != nil {
 		fmt.Fprintf(stderr, "stickyd serve: %v\n", err)
@@ -105,11 +115,34 @@ func serve(ctx context.Context, o *serveOptions, logger *slog.Logger, stderr io.
 		return err
 	}
 	defer st.Close()
+	pkg, err := ibe.LoadOrCreatePKG(o.data, rand.Reader)
+	if err != nil {
+		return fmt.Errorf("identity-based encryption: %w", err)
+	}
+	secret, err := o.obligations.Secret(o.data, rand.Reader)
+	if err != nil {
+		return err
+	}
 
-	svcOpts := []pep.Option{pep.WithMaxPolicyBytes(o.maxPolicy)}
-	svc := pep.New(st, svcOpts...)
+	// The runner needs the service (it deletes through it) and the service
+	// kicks the runner after each commit that enqueued jobs.
+	var runner *obligations.Runner
+	kick := func() {
+		if runner != nil {
+			runner.Kick()
+		}
+	}
+	svc := pep.New(st, pep.WithMaxPolicyBytes(o.maxPolicy), pep.WithIBE(pep.NewIBE(pkg, rand.Reader)), pep.WithKick(kick))
+	clock := obligations.SystemClock{}
+	perf := o.obligations.Performers(secret, clock)
+	perf.Deleter = svc
+	if a, ok := any(svc).(obligations.Anonymiser); ok {
+		perf.Anonymiser = a
+	}
+	perf.Addresses = st
+	runner = obligations.NewRunner(st, perf, clock, append(o.obligations.Options(), obligations.WithLogger(logger))...)
+
 	api := httpapi.New(svc, httpapi.WithMaxBodyBytes(o.maxBody), httpapi.WithLogger(logger), httpapi.WithHealth(st.Ping))
-
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
@@ -124,19 +157,37 @@ func serve(ctx context.Context, o *serveOptions, logger *slog.Logger, stderr io.
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+
+	// The obligations runner: due deletions and notifications, also those
+	// that fell due while the server was down.
+	runCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRunner()
+	runnerDone := make(chan error, 1)
+	go func() { runnerDone <- runner.Run(runCtx) }()
+
 	fmt.Fprintf(stderr, "stickyd: listening on http://%s (data in %s)\n", ln.Addr(), o.data)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
+		stopRunner()
+		<-runnerDone
 		return err
+	case err := <-runnerDone:
+		srv.Close()
+		return fmt.Errorf("obligations runner stopped: %w", err)
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing in-flight requests", "timeout", o.shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	shutdownErr := srv.Shutdown(sctx)
+	stopRunner()
+	if err := <-runnerDone; err != nil && !errors.Is(err, context.Canceled) {
+		logger.Warn("obligations runner", "err", err.Error())
+	}
+	if shutdownErr != nil {
+		return fmt.Errorf("shutdown: %w", shutdownErr)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
