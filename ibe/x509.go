@@ -2,6 +2,7 @@ package ibe
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ecdh"
@@ -60,9 +61,9 @@ type certConfig struct {
 }
 
 // WithPublicKeyPEM certifies the caller's own key-agreement public key (PEM
-// "PUBLIC KEY" holding an EC P-256 key, as written by `openssl ec -pubout` or
-// x509.MarshalPKIXPublicKey) instead of generating a key pair. An empty value
-// means none.
+// "PUBLIC KEY" holding an X25519 or EC P-256 key, as written by `openssl pkey
+// -pubout` or x509.MarshalPKIXPublicKey) instead of generating a key pair. An
+// empty value means none.
 func WithPublicKeyPEM(pemBytes []byte) CertOption {
 	return func(c *certConfig) { c.publicKeyPEM = pemBytes }
 }
@@ -80,7 +81,7 @@ func WithValidity(d time.Duration) CertOption { return func(c *certConfig) { c.v
 // one PEM bundle (which the PKG does not keep). The certificate's subject CN
 // is the canonical identity (plus an e-mail SAN for addresses); key usage is
 // keyAgreement. Errors wrap ErrFormat for a public key that is not a PEM
-// P-256 key.
+// X25519 or P-256 key.
 func (p *PKG) KeyCertificate(k *PrivateKey, opts ...CertOption) ([]byte, error) {
 	cfg := certConfig{validity: DefaultCertValidity}
 	for _, o := range opts {
@@ -91,7 +92,7 @@ func (p *PKG) KeyCertificate(k *PrivateKey, opts ...CertOption) ([]byte, error) 
 	}
 	var (
 		recipient *ecdh.PublicKey
-		certPub   any
+		certPub   any // nil for X25519
 		privPEM   []byte
 	)
 	if len(bytes.TrimSpace(cfg.publicKeyPEM)) > 0 {
@@ -99,11 +100,12 @@ func (p *PKG) KeyCertificate(k *PrivateKey, opts ...CertOption) ([]byte, error) 
 		if err != nil {
 			return nil, err
 		}
-		ek, err := ecdsaFromECDH(pub)
-		if err != nil {
-			return nil, err
+		recipient = pub
+		if pub.Curve() == ecdh.P256() {
+			if certPub, err = ecdsaFromECDH(pub); err != nil {
+				return nil, err
+			}
 		}
-		recipient, certPub = pub, ek
 	} else {
 		priv, err := ecdsa.GenerateKey(elliptic.P256(), p.rand)
 		if err != nil {
@@ -136,7 +138,12 @@ func (p *PKG) KeyCertificate(k *PrivateKey, opts ...CertOption) ([]byte, error) 
 	if strings.Contains(k.id.Name, "@") {
 		tmpl.EmailAddresses = []string{k.id.Name}
 	}
-	der, err := x509.CreateCertificate(p.rand, tmpl, p.caCert, certPub, p.caKey)
+	var der []byte
+	if certPub != nil {
+		der, err = x509.CreateCertificate(p.rand, tmpl, p.caCert, certPub, p.caKey)
+	} else {
+		der, err = p.createX25519Certificate(tmpl, recipient)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ibe: creating the key certificate: %w", err)
 	}
@@ -192,8 +199,8 @@ func sealAAD(identity string, fingerprint []byte) []byte {
 	return append(aad, fingerprint...)
 }
 
-// parseAgreementPublicKey reads a PEM "PUBLIC KEY" holding a P-256 key.
-// X25519 keys are refused: crypto/x509 cannot put them in a certificate.
+// parseAgreementPublicKey reads a PEM "PUBLIC KEY" holding an X25519 or a
+// P-256 key.
 func parseAgreementPublicKey(data []byte) (*ecdh.PublicKey, error) {
 	block, _ := pem.Decode(bytes.TrimSpace(data))
 	if block == nil {
@@ -207,16 +214,19 @@ func parseAgreementPublicKey(data []byte) (*ecdh.PublicKey, error) {
 		return nil, fmt.Errorf("%w: the public key does not parse: %v", ErrFormat, err)
 	}
 	switch k := k.(type) {
-	case *ecdh.PublicKey:
-		return nil, fmt.Errorf("%w: X25519 public keys cannot be certified (crypto/x509 cannot encode them in a certificate); send an ECDH/ECDSA P-256 public key", ErrFormat)
+	case *ecdh.PublicKey: // ParsePKIXPublicKey returns X25519 keys so
+		if k.Curve() != ecdh.X25519() {
+			return nil, fmt.Errorf("%w: the public key must be an X25519 or P-256 key-agreement key", ErrFormat)
+		}
+		return k, nil
 	case *ecdsa.PublicKey:
 		ek, err := k.ECDH()
 		if err != nil || ek.Curve() != ecdh.P256() {
-			return nil, fmt.Errorf("%w: the public key is on %s; it must be a P-256 key-agreement key", ErrFormat, k.Curve.Params().Name)
+			return nil, fmt.Errorf("%w: the public key is on %s; it must be an X25519 or P-256 key-agreement key", ErrFormat, k.Curve.Params().Name)
 		}
 		return ek, nil
 	default:
-		return nil, fmt.Errorf("%w: the public key is a %T; it must be a P-256 key-agreement key", ErrFormat, k)
+		return nil, fmt.Errorf("%w: the public key is a %T; it must be an X25519 or P-256 key-agreement key", ErrFormat, k)
 	}
 }
 
@@ -340,8 +350,15 @@ func agreementPrivateKey(k any) (*ecdh.PrivateKey, error) {
 	return nil, fmt.Errorf("%w: the private key must be an X25519 or P-256 key", ErrFormat)
 }
 
+// certAgreementKey returns the certificate's key-agreement key. crypto/x509
+// leaves PublicKey nil for X25519 certificates, so the SubjectPublicKeyInfo is
+// parsed directly.
 func certAgreementKey(c *x509.Certificate) (*ecdh.PublicKey, error) {
-	switch k := c.PublicKey.(type) {
+	pub := c.PublicKey
+	if pub == nil {
+		pub, _ = x509.ParsePKIXPublicKey(c.RawSubjectPublicKeyInfo)
+	}
+	switch k := pub.(type) {
 	case *ecdh.PublicKey:
 		return k, nil
 	case *ecdsa.PublicKey:
@@ -350,4 +367,88 @@ func certAgreementKey(c *x509.Certificate) (*ecdh.PublicKey, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: the certificate's public key is not an X25519 or P-256 key", ErrFormat)
+}
+
+// createX25519Certificate issues tmpl for an X25519 public key. crypto/x509
+// parses and marshals X25519 public keys but CreateCertificate refuses them,
+// so the certificate is created for a throw-away P-256 key, its
+// SubjectPublicKeyInfo is replaced by the X25519 one, and the CA signs the new
+// TBSCertificate with the same algorithm. The result is parsed and its
+// signature checked before it is returned.
+func (p *PKG) createX25519Certificate(tmpl *x509.Certificate, pub *ecdh.PublicKey) ([]byte, error) {
+	spki, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	placeholder, err := ecdsa.GenerateKey(elliptic.P256(), p.rand)
+	if err != nil {
+		return nil, err
+	}
+	t := *tmpl
+	ski := sha256.Sum256(pub.Bytes())
+	t.SubjectKeyId = ski[:20]
+	der, err := x509.CreateCertificate(p.rand, &t, p.caCert, &placeholder.PublicKey, p.caKey)
+	if err != nil {
+		return nil, err
+	}
+	placed, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	var outer struct {
+		TBS asn1.RawValue
+		Alg asn1.RawValue
+		Sig asn1.BitString
+	}
+	if rest, err := asn1.Unmarshal(der, &outer); err != nil || len(rest) != 0 {
+		return nil, fmt.Errorf("re-parsing the certificate: %v", err)
+	}
+	var fields [][]byte
+	for b := outer.TBS.Bytes; len(b) > 0; {
+		var f asn1.RawValue
+		if b, err = asn1.Unmarshal(b, &f); err != nil {
+			return nil, fmt.Errorf("re-parsing the certificate: %v", err)
+		}
+		fields = append(fields, f.FullBytes)
+	}
+	// TBSCertificate: [0] version, serial, signature, issuer, validity,
+	// subject, subjectPublicKeyInfo, ... (version is present for v3).
+	if len(fields) < 7 || fields[0][0] != 0xa0 {
+		return nil, errors.New("unexpected TBSCertificate layout")
+	}
+	fields[6] = spki
+	tbs, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: bytes.Join(fields, nil)})
+	if err != nil {
+		return nil, err
+	}
+	var sig []byte
+	switch placed.SignatureAlgorithm {
+	case x509.ECDSAWithSHA256, x509.SHA256WithRSA:
+		sum := sha256.Sum256(tbs)
+		sig, err = p.caKey.Sign(p.rand, sum[:], crypto.SHA256)
+	case x509.PureEd25519:
+		sig, err = p.caKey.Sign(p.rand, tbs, crypto.Hash(0))
+	default:
+		return nil, fmt.Errorf("CA signature algorithm %v is not supported for X25519 certificates", placed.SignatureAlgorithm)
+	}
+	if err != nil {
+		return nil, err
+	}
+	outer.TBS = asn1.RawValue{FullBytes: tbs}
+	outer.Sig = asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}
+	out, err := asn1.Marshal(outer)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := x509.ParseCertificate(out)
+	if err != nil {
+		return nil, err
+	}
+	if err := cert.CheckSignatureFrom(p.caCert); err != nil {
+		return nil, err
+	}
+	if k, err := certAgreementKey(cert); err != nil || !k.Equal(pub) {
+		return nil, errors.New("the certificate does not carry the X25519 key")
+	}
+	return out, nil
 }
