@@ -26,6 +26,15 @@ const (
 	MediaWebhook = "webhook"
 )
 
+// Default limits of Parse and ParsePreferences: a policy stored with one
+// record is small; 4 MiB still holds a policy of several thousand rules.
+// WithLimits raises or lowers them.
+const (
+	DefaultMaxBytes    = 4 << 20
+	DefaultMaxDepth    = 64
+	DefaultMaxElements = 200_000
+)
+
 // ParseOption configures Parse and ParsePreferences.
 type ParseOption func(*parseOptions)
 
@@ -34,13 +43,14 @@ type parseOptions struct {
 }
 
 // WithLimits sets the size, depth and element-count limits of the XML
-// reader (zero fields mean xmlsafe.DefaultLimits).
+// reader (zero fields mean xmlsafe.DefaultLimits, not the Default*
+// constants above).
 func WithLimits(l xmlsafe.Limits) ParseOption {
 	return func(o *parseOptions) { o.limits = l }
 }
 
 func options(opts []ParseOption) parseOptions {
-	var o parseOptions
+	o := parseOptions{limits: xmlsafe.Limits{MaxBytes: DefaultMaxBytes, MaxDepth: DefaultMaxDepth, MaxElements: DefaultMaxElements}}
 	for _, f := range opts {
 		f(&o)
 	}
