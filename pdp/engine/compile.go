@@ -36,6 +36,7 @@ var ErrUnresolved = errors.New("unresolved policy reference")
 type Option func(*options)
 
 type options struct {
+	provider AttributeProvider
 	resolver Resolver
 	clock    func() time.Time
 	noFold   bool // tests: keep constant expressions as closures
@@ -44,6 +45,26 @@ type options struct {
 // WithResolver resolves PolicyIdReference and PolicySetIdReference at
 // compile time; without it a reference is an error.
 func WithResolver(r Resolver) Option { return func(o *options) { o.resolver = r } }
+
+// AttributeProvider supplies attributes a request lacks (the context
+// handler's external attribute sources): it is asked when a designator
+// finds no value of its attribute in the request. It may read the request
+// (Request.Values) and returns the values found, or an error, which makes
+// the designator Indeterminate (processing-error).
+type AttributeProvider interface {
+	Attribute(req *Request, category, attributeID string, dataType DataType, issuer string) ([]Value, error)
+}
+
+// AttributeProviderFunc adapts a function to AttributeProvider.
+type AttributeProviderFunc func(req *Request, category, attributeID string, dataType DataType, issuer string) ([]Value, error)
+
+// Attribute calls f.
+func (f AttributeProviderFunc) Attribute(req *Request, category, attributeID string, dataType DataType, issuer string) ([]Value, error) {
+	return f(req, category, attributeID, dataType, issuer)
+}
+
+// WithAttributeProvider consults p for attributes missing from requests.
+func WithAttributeProvider(p AttributeProvider) Option { return func(o *options) { o.provider = p } }
 
 // WithClock sets the clock used for the environment's current-time,
 // current-date and current-dateTime when a request does not carry them
@@ -432,7 +453,7 @@ func (cp *compiler) match(m *xacml.Match) *cMatch {
 		cm.slot = cp.slot(d.Category, d.AttributeID)
 		cm.dt = bag.t.dt
 		cm.issuer = d.Issuer
-		if !d.MustBePresent && bag.t.dt != tDateTime && bag.t.dt != tDate && bag.t.dt != tTime {
+		if !d.MustBePresent && cp.opts.provider == nil && bag.t.dt != tDateTime && bag.t.dt != tDate && bag.t.dt != tTime {
 			cm.bag = nil // an empty bag is just empty
 		}
 	}

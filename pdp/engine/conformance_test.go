@@ -48,7 +48,22 @@ type caseFiles struct {
 	policyFile          string // single policy
 	extraPolicies       []string
 	request, response   string
+	provider            AttributeProvider
 }
+
+// exampleRoles is the external attribute source IIA002 asks for: the
+// context handler knows Julius Hibbert is a Physician.
+var exampleRoles = AttributeProviderFunc(func(req *Request, cat, id string, dt DataType, issuer string) ([]Value, error) {
+	if id != "urn:oasis:names:tc:xacml:1.0:example:attribute:role" || cat != CategorySubject {
+		return nil, nil
+	}
+	for _, v := range req.Values(CategorySubject, xacml.AttrSubjectID) {
+		if v.S == "Julius Hibbert" {
+			return []Value{String("Physician")}, nil
+		}
+	}
+	return nil, nil
+})
 
 func locate(c conformanceCase) (caseFiles, error) {
 	var f caseFiles
@@ -68,6 +83,9 @@ func locate(c conformanceCase) (caseFiles, error) {
 		return f, nil
 	}
 	dir := filepath.Join(suiteDir, c.path)
+	if c.id == "IIA002" {
+		f.provider = exampleRoles
+	}
 	switch {
 	case exists(filepath.Join(dir, "policies")):
 		f.policyDir, f.rootFile = filepath.Join(dir, "policies"), "policy.xml"
@@ -92,6 +110,9 @@ func exists(p string) bool {
 
 func (f caseFiles) load() (*Policy, error) {
 	clock := WithClock(func() time.Time { return time.Now() })
+	if f.provider != nil {
+		clock = func(o *options) { o.clock = time.Now; o.provider = f.provider }
+	}
 	if f.policyDir != "" {
 		return LoadRepository(f.policyDir, f.rootFile, clock)
 	}

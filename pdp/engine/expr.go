@@ -190,9 +190,25 @@ func (cp *compiler) designator(d *xacml.AttributeDesignator) *expr {
 	missing := &Status{Code: StatusMissingAttribute,
 		Message: fmt.Sprintf("missing attribute %s (category %s, data type %s)", d.AttributeID, d.Category, dt.Short()),
 		Missing: []MissingAttributeDetail{{Category: d.Category, AttributeID: d.AttributeID, DataType: dt.URI(), Issuer: d.Issuer}}}
+	provider := cp.opts.provider
+	cat, id := d.Category, d.AttributeID
 	return &expr{t: typ{dt: dt, bag: true}, many: func(c *evalCtx) ([]Value, *Status) {
 		vs := c.lookup(slot, dt, issuer)
 		if len(vs) == 0 {
+			if provider != nil {
+				got, err := provider.Attribute(c.req, cat, id, dt, issuer)
+				if err != nil {
+					return nil, processingError("attribute %s: %v", id, err)
+				}
+				for _, v := range got {
+					if v.Type == dt {
+						vs = append(vs, v)
+					}
+				}
+				if len(vs) > 0 {
+					return vs, nil
+				}
+			}
 			if env != 0 {
 				return c.current(env), nil
 			}

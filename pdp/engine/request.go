@@ -75,6 +75,17 @@ func (r *Request) AddIssued(category, attributeID, issuer string, includeInResul
 	return r
 }
 
+// Values returns the values of an attribute in the request (a new slice).
+func (r *Request) Values(category, attributeID string) []Value {
+	var out []Value
+	for i := range r.attrs {
+		if a := &r.attrs[i]; a.cat == category && a.id == attributeID {
+			out = append(out, a.v)
+		}
+	}
+	return out
+}
+
 // Len returns the number of attribute values in the request.
 func (r *Request) Len() int { return len(r.attrs) }
 
