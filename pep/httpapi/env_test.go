@@ -67,6 +67,14 @@ var principals = []struct {
 
 func newEnv(t testing.TB, apiOpts ...httpapi.Option) *env {
 	t.Helper()
+	return newEnvWith(t, nil, apiOpts...)
+}
+
+// newEnvWith is newEnv with extra service options (svcOpts may use the
+// env's clock through the returned env only after creation, so pass
+// options that need no clock).
+func newEnvWith(t testing.TB, svcOpts []pep.Option, apiOpts ...httpapi.Option) *env {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(context.Background(), dir)
 	if err != nil {
@@ -84,7 +92,7 @@ func newEnv(t testing.TB, apiOpts ...httpapi.Option) *env {
 		}
 		e.tokens[strings.TrimSuffix(p.name, "@example.org")] = tok
 	}
-	svc := pep.New(st, pep.WithClock(e.clock))
+	svc := pep.New(st, append([]pep.Option{pep.WithClock(e.clock)}, svcOpts...)...)
 	e.srv = httptest.NewServer(httpapi.New(svc, apiOpts...))
 	t.Cleanup(e.srv.Close)
 	return e
