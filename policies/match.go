@@ -76,7 +76,7 @@ func Match(prefs, policy *DataHandling, tax *Taxonomy, opts ...MatchOption) Matc
 		prefs = &DataHandling{}
 	}
 	if policy == nil {
-		return MatchResult{Mismatches: []Mismatch{{Element: "ppl:DataHandlingPolicy", Preference: "", Policy: "none",
+		return MatchResult{Mismatches: []Mismatch{{Element: "ppl:DataHandlingPolicy", Preference: "preferences given", Policy: "none",
 			Message: "there is no data handling policy to match the preferences against"}}}
 	}
 	m.purposes(prefs, policy)
