@@ -1,5 +1,3 @@
-//go:build stickyh2
-
 package main
 
 import (
