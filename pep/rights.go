@@ -84,6 +84,9 @@ type RightsStore interface {
 	// RuleRecords lists every live record's metadata with its category and
 	// rule state (no bytes), oldest first.
 	RuleRecords(ctx context.Context) ([]HeldRecord, error)
+	// RuleState returns a live record's rule state ("", StatePseudonymised
+	// or StateAnonymised), or ErrNotFound.
+	RuleState(ctx context.Context, id string) (string, error)
 	// Pseudonymised returns a pseudonymised original, or ErrNotFound.
 	Pseudonymised(ctx context.Context, id string) (PseudonymisedOriginal, error)
 	// Forget erases everything held on a subject (see ForgetRequest).

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/stickypolicy/sticky/obligations"
 	"github.com/stickypolicy/sticky/pdp"
 	"github.com/stickypolicy/sticky/pep/rules"
 )
@@ -239,3 +240,38 @@ func (s *Service) Reidentify(ctx context.Context, p Principal, id string) (Pseud
 	}
 	return o, nil
 }
+
+// AnonymiseForRetention replaces a record by its anonymised form and keeps
+// no original (obligations.Anonymiser: ActionAnonymizePersonalData), the
+// same form operator rules produce (rules.AnonymisedForm). A record gone or
+// already anonymised is not an error.
+func (s *Service) AnonymiseForRetention(ctx context.Context, pii string) error {
+	c := rules.Change{Rule: "retention", Source: "the record's sticky policy (ActionAnonymizePersonalData)", Type: rules.Anonymise, Record: pii}
+	for range maxAttempts {
+		rec, data, err := s.getRecordData(ctx, pii)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if rs, ok := s.store.(RightsStore); ok {
+			if st, err := rs.RuleState(ctx, pii); err != nil && !isNotFound(err) {
+				return err
+			} else if st == StateAnonymised {
+				return nil
+			}
+		}
+		err = s.transform(ctx, rec, data, c, "retention obligation of the sticky policy (ActionAnonymizePersonalData)")
+		if errors.Is(err, errStale) {
+			continue
+		}
+		if isNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	return errBusy
+}
+
+var _ obligations.Anonymiser = (*Service)(nil)

@@ -119,9 +119,9 @@ func registerRightsFlags(fs *flag.FlagSet) *rightsOptions {
 	return o
 }
 
-// serviceOptions are the pep options the flags ask for.
-func (o *rightsOptions) serviceOptions() []pep.Option {
-	return []pep.Option{pep.WithRestoreWindow(o.restoreWindow.d)}
+// serviceOption is the pep option the flags ask for.
+func (o *rightsOptions) serviceOption() pep.Option {
+	return pep.WithRestoreWindow(o.restoreWindow.d)
 }
 
 // start runs audit-log retention every hour in the background when it is

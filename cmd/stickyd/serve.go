@@ -39,6 +39,8 @@ type serveOptions struct {
 	// obligations holds the obligation handler's flags (SMTP, webhook
 	// secret, retries): obligations.RegisterFlags.
 	obligations *obligations.Config
+	// rights holds --restore-window and --audit-retention (forget.go).
+	rights *rightsOptions
 }
 
 func envInt(key string, dflt int64) int64 {
@@ -72,6 +74,7 @@ func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveOptions) {
 	fs.IntVar(&o.readers, "readers", int(envInt("STICKY_READERS", 4)), "database reader connections (env STICKY_READERS)")
 	fs.StringVar(&o.logLevel, "log-level", envOr("STICKY_LOG_LEVEL", "info"), "log `level`: debug, info, warn or error (env STICKY_LOG_LEVEL)")
 	o.obligations = obligations.RegisterFlags(fs, os.Getenv)
+	o.rights = registerRightsFlags(fs)
 	return fs, o
 }
 
@@ -132,7 +135,7 @@ func serve(ctx context.Context, o *serveOptions, logger *slog.Logger, stderr io.
 			runner.Kick()
 		}
 	}
-	svc := pep.New(st, pep.WithMaxPolicyBytes(o.maxPolicy), pep.WithIBE(pep.NewIBE(pkg, rand.Reader)), pep.WithKick(kick))
+	svc := pep.New(st, pep.WithMaxPolicyBytes(o.maxPolicy), pep.WithIBE(pep.NewIBE(pkg, rand.Reader)), pep.WithKick(kick), o.rights.serviceOption())
 	clock := obligations.SystemClock{}
 	perf := o.obligations.Performers(secret, clock)
 	perf.Deleter = svc
@@ -164,6 +167,7 @@ func serve(ctx context.Context, o *serveOptions, logger *slog.Logger, stderr io.
 	defer stopRunner()
 	runnerDone := make(chan error, 1)
 	go func() { runnerDone <- runner.Run(runCtx) }()
+	o.rights.start(runCtx, svc, logger) // audit-log retention, when configured
 
 	fmt.Fprintf(stderr, "stickyd: listening on http://%s (data in %s)\n", ln.Addr(), o.data)
 	errc := make(chan error, 1)

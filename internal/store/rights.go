@@ -162,6 +162,19 @@ func (s *Store) RuleRecords(ctx context.Context) ([]pep.HeldRecord, error) {
 	return queryHeld(ctx, s.r, false, false, `SELECT `+heldColumns+` FROM pii ORDER BY stored_at, rowid`)
 }
 
+// RuleState implements pep.RightsStore.
+func (s *Store) RuleState(ctx context.Context, id string) (string, error) {
+	var st string
+	err := s.r.QueryRowContext(ctx, `SELECT rule_state FROM pii WHERE id = ?`, id).Scan(&st)
+	if isNoRows(err) {
+		return "", pep.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	return st, nil
+}
+
 const originalColumns = `id, pii, subject, rule, content_type, encrypted, data, created`
 
 func scanOriginal(row scanner) (pep.PseudonymisedOriginal, error) {

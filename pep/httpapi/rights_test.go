@@ -75,7 +75,7 @@ func newRightsEnv(t *testing.T, opts ...pep.Option) *rightsEnv {
 	e.tokens["zoe"] = e.tokens[strings.TrimSuffix(zoe, "@example.org")]
 	r := &rightsEnv{env: e, mail: &mailbox{}, dir: dir}
 	r.svc = pep.New(st, append([]pep.Option{pep.WithClock(e.clock)}, opts...)...)
-	r.runner = obligations.NewRunner(st, obligations.Performers{Deleter: r.svc, Mailer: r.mail, Addresses: st}, e.clock)
+	r.runner = obligations.NewRunner(st, obligations.Performers{Deleter: r.svc, Anonymiser: r.svc, Mailer: r.mail, Addresses: st}, e.clock)
 	e.srv = httptest.NewServer(httpapi.New(r.svc))
 	t.Cleanup(e.srv.Close)
 	return r
@@ -782,4 +782,47 @@ func grepLines(s string, words ...string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+func TestAnonymiseObligation(t *testing.T) {
+	r := newRightsEnv(t)
+	policy := bytes.Replace(r.zoePolicy(), []byte("<ob:ActionDeletePersonalData/>"), []byte("<ob:ActionAnonymizePersonalData/>"), 1)
+	resp := r.post("zoe", part{name: "data", contentType: "application/json", value: []byte(`{"city":"ANON-MARKER-77"}`)}, part{name: "policy", value: policy})
+	wantStatus(t, resp, http.StatusCreated)
+	var c struct{ ID string }
+	resp.json(t, &c)
+	r.clock.Advance(29 * 24 * time.Hour)
+	r.runDue()
+	if got := r.get(c.ID, "zoe", ""); string(got.body) != `{"city":"ANON-MARKER-77"}` {
+		t.Fatalf("before the deadline: %d %s", got.status, got.body)
+	}
+	r.clock.Advance(2 * 24 * time.Hour)
+	r.runDue()
+	got := r.get(c.ID, "zoe", "")
+	wantStatus(t, got, http.StatusOK)
+	if string(got.body) != `{"city":null}` {
+		t.Errorf("after the deadline: %s", got.body)
+	}
+	if bytes.Contains(r.fileBytes(), []byte("ANON-MARKER-77")) {
+		t.Error("the original is still in the database files")
+	}
+	evs := r.events(c.ID, "zoe")
+	found := false
+	for _, ev := range evs {
+		found = found || ev.Type == pep.EventAnonymised
+	}
+	if !found {
+		t.Errorf("no anonymised event: %+v", evs)
+	}
+	// Idempotent: a second run of the obligation changes nothing.
+	if err := r.svc.AnonymiseForRetention(context.Background(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.events(c.ID, "zoe")); n != len(evs) {
+		t.Errorf("events %d -> %d", len(evs), n)
+	}
+	if err := r.svc.AnonymiseForRetention(context.Background(), "nope"); err != nil {
+		t.Errorf("unknown record: %v", err)
+	}
+	r.verifyChain(c.ID)
 }
