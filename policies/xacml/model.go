@@ -17,7 +17,11 @@ type Policy struct {
 	Rules              []*Rule
 	Obligations        []*ObligationExpression
 	Advice             []*AdviceExpression
-	Line               int
+	// Extensions are foreign-namespace children of a Policy nested in a
+	// PolicySet (a nested ppl:Policy's data handling parts); the root's
+	// are in Root.Extensions.
+	Extensions []*etree.Element
+	Line       int
 }
 
 // PolicySet is an XACML PolicySet.

@@ -150,11 +150,11 @@ func (p *parser) policy(el *etree.Element, r *Root) *Policy {
 	vars := map[string]bool{}
 	for _, c := range el.ChildElements() {
 		if !IsXACMLNamespace(c.NamespaceURI()) {
-			if r != nil && c.Parent() == el {
+			if r != nil {
 				r.Extensions = append(r.Extensions, c)
-				continue
+			} else {
+				pol.Extensions = append(pol.Extensions, c)
 			}
-			p.add(c, "", "", "unexpected element in a Policy")
 			continue
 		}
 		switch c.Tag {

@@ -145,3 +145,24 @@ func TestParsePPLPolicy(t *testing.T) {
 		t.Errorf("not stable:\n%s\n---\n%s", s1, s2)
 	}
 }
+
+func TestNestedPPLPolicyKeepsExtensions(t *testing.T) {
+	doc := `<PolicySet xmlns="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17" PolicySetId="s" PolicyCombiningAlgId="urn:oasis:names:tc:xacml:1.0:policy-combining-algorithm:first-applicable"><Target/>` +
+		strings.Replace(strings.Replace(pplDoc, `xmlns="urn:oasis:names:tc:xacml:2.0:policy:schema:os" `, "", 1), "<Target/>", "<Target/>", 1) + `</PolicySet>`
+	r, err := parseString(t, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := r.PolicySet.Children[0].Policy
+	if p == nil || len(p.Extensions) != 1 || p.Extensions[0].Tag != "DataHandlingPreferences" || len(r.Extensions) != 0 {
+		t.Fatalf("nested extensions not kept: %+v", r.PolicySet.Children[0])
+	}
+	s1 := serialize(t, r)
+	r2, err := parseString(t, s1)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, s1)
+	}
+	if s2 := serialize(t, r2); s2 != s1 {
+		t.Errorf("not stable:\n%s\n---\n%s", s1, s2)
+	}
+}

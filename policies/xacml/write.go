@@ -30,7 +30,19 @@ func (r *Root) Element() *etree.Element {
 		el.CreateAttr(a.FullKey(), a.Value)
 	}
 	el.Attr = append(el.Attr, attrs...)
-	for _, x := range r.Extensions {
+	declared := map[string]string{}
+	for _, a := range r.Source.XMLNS {
+		declared[a.Key] = a.Value
+	}
+	appendExtensions(el, r.Extensions, declared)
+	return el
+}
+
+// appendExtensions appends copies of foreign elements, declaring on each
+// the namespaces it used from its original ancestors, so it means the same
+// under its new parent.
+func appendExtensions(el *etree.Element, exts []*etree.Element, declared map[string]string) {
+	for _, x := range exts {
 		c := x.Copy()
 		// Unprefixed names in an extension keep the default namespace they
 		// were read in, which the XACML 3.0 default would otherwise replace.
@@ -39,9 +51,11 @@ func (r *Root) Element() *etree.Element {
 				c.CreateAttr("xmlns", ns)
 			}
 		}
+		if x.Space != "" && c.SelectAttr("xmlns:"+x.Space) == nil && declared[x.Space] != x.NamespaceURI() {
+			c.CreateAttr("xmlns:"+x.Space, x.NamespaceURI())
+		}
 		el.AddChild(c)
 	}
-	return el
 }
 
 // Document returns the root serialized in a document with an XML
@@ -103,6 +117,7 @@ func policyElement(p *Policy, tag string) *etree.Element {
 		el.AddChild(ruleElement(ru))
 	}
 	obligationsAndAdvice(el, p.Obligations, p.Advice)
+	appendExtensions(el, p.Extensions, nil)
 	return el
 }
 
