@@ -6,15 +6,12 @@ import (
 	"github.com/stickypolicy/sticky/policies"
 )
 
-// addDuration returns t + k*d, adding the calendar part with AddDate and the
-// clock part as an exact duration (the xs:duration rule).
+// addDuration returns t + k*d by the xs:duration rule of policies
+// (Duration.AddTo: months pinned to the end of a shorter month), so that
+// deadlines agree with the decision point's.
 func addDuration(t time.Time, d policies.Duration, k int) time.Time {
-	sign := k
-	if d.Negative {
-		sign = -k
-	}
-	t = t.AddDate(sign*d.Years, sign*d.Months, sign*d.Days)
-	return t.Add(time.Duration(sign) * d.Clock)
+	m := policies.Duration{Negative: d.Negative, Years: k * d.Years, Months: k * d.Months, Days: k * d.Days, Clock: time.Duration(k) * d.Clock}
+	return m.AddTo(t)
 }
 
 // positive reports whether d moves time forward.

@@ -275,8 +275,9 @@ func TestPeriodicCalendar(t *testing.T) {
 		want  time.Time
 	}{
 		{start, start},
-		{start.Add(time.Second), start.AddDate(0, 1, 0)},
-		{time.Date(2035, 6, 1, 0, 0, 0, 0, time.UTC), start.AddDate(0, 65, 0)},
+		{start.Add(time.Second), time.Date(2030, 2, 28, 0, 0, 0, 0, time.UTC)}, // pinned to the month's end
+		{time.Date(2030, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2030, 3, 31, 0, 0, 0, 0, time.UTC)},
+		{time.Date(2035, 6, 1, 0, 0, 0, 0, time.UTC), time.Date(2035, 6, 30, 0, 0, 0, 0, time.UTC)},
 	} {
 		_, at, ok := s.nextOccurrence(c.after, 0)
 		if !ok || !at.Equal(c.want) {
@@ -316,5 +317,15 @@ func TestTextNamesWhoWhenWhy(t *testing.T) {
 	want := "bob@example.org used record pii-1 for purpose " + marketing + " at 2030-03-01T13:00:00Z."
 	if got := Text(j); got != want {
 		t.Fatalf("Text = %q; want %q", got, want)
+	}
+}
+
+func TestPlanUsesTheDefaultTaxonomy(t *testing.T) {
+	tr := policies.Trigger{Kind: policies.TriggerPersonalDataAccessedForPurpose, Purposes: []string{marketing}}
+	if jobs := Plan(terms(ob(actInbox, tr)), event(EventAccessed, "bob@example.org", directMkt)); len(jobs) != 1 {
+		t.Fatalf("a use for dpv:DirectMarketing did not fire a trigger for dpv:Marketing: %d jobs", len(jobs))
+	}
+	if jobs := Plan(terms(ob(actInbox, tr)), event(EventAccessed, "bob@example.org", service)); len(jobs) != 0 {
+		t.Fatalf("a use for dpv:ServiceProvision fired a trigger for dpv:Marketing")
 	}
 }

@@ -1,5 +1,6 @@
 package obligations
 
-// defaultPurposes is the purpose taxonomy Plan uses.
-// TODO(H6): switch to policies.DefaultTaxonomy() once the policies package has it.
-func defaultPurposes() PurposeMatcher { return nil }
+import "github.com/stickypolicy/sticky/policies"
+
+// defaultPurposes is the purpose taxonomy Plan uses: the built-in one.
+func defaultPurposes() PurposeMatcher { return policies.DefaultTaxonomy() }
