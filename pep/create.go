@@ -16,6 +16,7 @@ type CreateInput struct {
 	Data        []byte
 	Policy      []byte   // the PPL policy XML
 	EncryptFor  []string // identities to IBE-encrypt Data to before storing
+	Category    string   // optional category label, matched by operator rules (rights.go)
 }
 
 // Create stores a record under its sticky policy.
@@ -93,7 +94,12 @@ func (s *Service) Create(ctx context.Context, p Principal, in CreateInput) (Reco
 	}
 	ev := EventInput{PII: id, Subject: subject, Time: now, Type: EventStored, Principal: p.Name,
 		Decision: "Permit", PolicyHash: rec.PolicyHash}
-	err = s.write(ctx, rec, pol, ev, func(tx Tx) error { return tx.InsertRecord(context.WithoutCancel(ctx), rec, data) }, false)
+	err = s.write(ctx, rec, pol, ev, func(tx Tx) error {
+		if err := tx.InsertRecord(context.WithoutCancel(ctx), rec, data); err != nil {
+			return err
+		}
+		return setCategory(ctx, tx, rec.ID, in.Category) // rights.go
+	}, false)
 	if err != nil {
 		return Record{}, err
 	}

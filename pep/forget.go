@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stickypolicy/sticky/obligations"
+	"github.com/stickypolicy/sticky/pep/rules"
 	"github.com/stickypolicy/sticky/policies"
 )
 
@@ -130,4 +131,19 @@ func noticeID(pii, media, address string) string {
 		fmt.Fprintf(h, "%d:%s", len(s), s)
 	}
 	return "job_" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// setCategory records a new record's category label in tx (Create).
+func setCategory(ctx context.Context, tx Tx, id, category string) error {
+	if category == "" {
+		return nil
+	}
+	if err := rules.CheckCategory(category); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidInput, err)
+	}
+	rt, err := rightsTx(tx)
+	if err != nil {
+		return err
+	}
+	return rt.SetCategory(ctx, id, category)
 }

@@ -119,9 +119,9 @@ func readCreateForm(mr *multipart.Reader) (pep.CreateInput, error) {
 		}
 		seen[name] = true
 		switch name {
-		case "data", "policy", "subject", "encrypt_for":
+		case "data", "policy", "subject", "encrypt_for", "category":
 		default:
-			return in, fmt.Errorf("%w: unknown part %q (the parts are data, policy, subject and encrypt_for)", pep.ErrInvalidInput, name)
+			return in, fmt.Errorf("%w: unknown part %q (the parts are data, policy, subject, encrypt_for and category)", pep.ErrInvalidInput, name)
 		}
 		b, err := io.ReadAll(part)
 		if err != nil {
@@ -141,6 +141,8 @@ func readCreateForm(mr *multipart.Reader) (pep.CreateInput, error) {
 			if in.Subject == "" {
 				return in, fmt.Errorf("%w: the subject part is empty", pep.ErrInvalidInput)
 			}
+		case "category": // data-subject rights: matched by operator rules
+			in.Category = strings.TrimSpace(string(b))
 		case "encrypt_for":
 			ids, err := pep.SplitIdentities(string(b))
 			if err != nil {

@@ -826,3 +826,36 @@ func TestAnonymiseObligation(t *testing.T) {
 	}
 	r.verifyChain(c.ID)
 }
+
+func TestCategoryPart(t *testing.T) {
+	r := newRightsEnv(t)
+	resp := r.post("zoe", part{name: "data", contentType: "text/plain", value: []byte("blood pressure 120/80")},
+		part{name: "policy", value: r.zoePolicy()}, part{name: "category", value: []byte("health")})
+	wantStatus(t, resp, http.StatusCreated)
+	var c struct{ ID string }
+	resp.json(t, &c)
+	plain := r.storeZoe("no category", "text/plain")
+	before := r.dbDump()
+	bad := r.post("zoe", part{name: "data", value: []byte("x")}, part{name: "policy", value: r.zoePolicy()}, part{name: "category", value: []byte("Health Data")})
+	wantError(t, bad, http.StatusBadRequest, "category")
+	if r.dbDump() != before {
+		t.Error("a refused store changed the database")
+	}
+	set, err := rules.Parse([]byte(`[{"name":"health","source":"GDPR Art. 9","type":"delete","categories":["health"]}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := r.svc.RunRules(context.Background(), set, true)
+	if err != nil || len(rep.Changes) != 1 || rep.Changes[0].Record != c.ID || rep.Changes[0].Category != "health" {
+		t.Fatalf("plan = %+v, %v", rep, err)
+	}
+	_ = plain
+	resp = r.do(http.MethodGet, "/v1/subjects/me/export", "zoe", nil, nil)
+	var doc struct {
+		Records []struct{ ID, Category string }
+	}
+	resp.json(t, &doc)
+	if len(doc.Records) != 2 || doc.Records[0].Category != "health" || doc.Records[1].Category != "" {
+		t.Errorf("export categories = %+v", doc.Records)
+	}
+}

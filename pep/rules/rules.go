@@ -437,3 +437,16 @@ func parseFilters(index int, name string, raw json.RawMessage) (Filters, []Probl
 	}
 	return f, probs
 }
+
+// CheckCategory checks a record's category label (the "category" part of
+// POST /v1/pii): lower-case letters, digits, '.', '_' and '-', at most 128
+// characters. The empty label (no category) is fine.
+func CheckCategory(label string) error {
+	if label == "" {
+		return nil
+	}
+	if len(label) > maxCategoryLen || !labelRE.MatchString(label) {
+		return fmt.Errorf("the category %q is not a label (lower-case letters, digits, '.', '_' or '-', at most %d characters)", label, maxCategoryLen)
+	}
+	return nil
+}
