@@ -230,6 +230,7 @@ func grow[T any](s []T, n int, zero bool) []T {
 // prepare indexes the request's attributes by the policy's slots.
 func (p *Policy) prepare(c *evalCtx, req *Request) {
 	c.req = req
+	c.steps = 0
 	c.nowSet = false
 	c.clock = p.clock
 	c.obs = c.obs[:0]
@@ -446,7 +447,7 @@ func (cp *compiler) match(m *xacml.Match) *cMatch {
 		cp.errorf("Match", m.Line, "MatchId", m.MatchID, "%v", err)
 		return nil
 	}
-	v, _ := val.one(nil)
+	v, _ := val.one(foldCtx())
 	cm := &cMatch{bag: bag.many, value: v}
 	if d := m.Designator; d != nil {
 		cm.direct = true
@@ -524,7 +525,7 @@ func (cp *compiler) ob(id string, eff xacml.Effect, as []*xacml.AttributeAssignm
 	}
 	if konst {
 		ob := &Obligation{ID: id}
-		if st := appendAssignments(nil, ob, o.assigns); st == nil {
+		if st := appendAssignments(foldCtx(), ob, o.assigns); st == nil {
 			o.static = ob
 		}
 	}
@@ -654,7 +655,7 @@ func (cp *compiler) rule(r *xacml.Rule, sc *scope) *cRule {
 			if x.fn != nil || x.t.bag || x.t.dt != tBool {
 				cp.errorf("Condition", r.Line, "", "", "a Condition must be a boolean expression, not %s", describe(x))
 			} else if x.konst {
-				v, _ := x.one(nil)
+				v, _ := x.one(foldCtx())
 				if v.I == 0 {
 					cr.cond = x.one
 				}

@@ -110,10 +110,10 @@ func (cp *compiler) compileExpr(e xacml.Expression, sc *scope) *expr {
 			// may sit in a lazy position (or, and, n-of); where it is used
 			// (Condition, assignment) a failing constant rejects the policy.
 			if x.t.bag {
-				if vs, st := x.many(nil); st == nil {
+				if vs, st := x.many(foldCtx()); st == nil {
 					return constBag(x.t.dt, vs)
 				}
-			} else if v, st := x.one(nil); st == nil {
+			} else if v, st := x.one(foldCtx()); st == nil {
 				return constOne(v)
 			}
 		}
@@ -130,9 +130,9 @@ func (cp *compiler) checkConstant(x *expr, elem string, line int) {
 	}
 	var st *Status
 	if x.t.bag {
-		_, st = x.many(nil)
+		_, st = x.many(foldCtx())
 	} else {
-		_, st = x.one(nil)
+		_, st = x.one(foldCtx())
 	}
 	if st != nil && !cp.opts.noFold {
 		cp.errorf(elem, line, "", "", "constant expression fails: %s", st.Message)
@@ -220,8 +220,28 @@ func (cp *compiler) designator(d *xacml.AttributeDesignator) *expr {
 	}}
 }
 
+// maxSteps bounds the work of one evaluation (or one constant folding)
+// spent in bag, set and higher-order functions, whose cost grows with the
+// product of bag sizes: a hostile policy cannot make a decision run for
+// minutes. Exceeding it is an Indeterminate with a processing-error.
+const maxSteps = 1 << 20
+
+// foldCtx is the context constant expressions are folded in: it has no
+// request (constants read none) and a fresh step budget.
+func foldCtx() *evalCtx { return &evalCtx{} }
+
+// spend counts n steps of work; past maxSteps it returns an error status.
+func (c *evalCtx) spend(n int) *Status {
+	c.steps += n
+	if c.steps > maxSteps {
+		return processingError("evaluation exceeds its budget of %d steps", maxSteps)
+	}
+	return nil
+}
+
 // evalCtx is the per-evaluation state, owned by a Request.
 type evalCtx struct {
+	steps   int
 	req     *Request
 	now     time.Time
 	nowSet  bool

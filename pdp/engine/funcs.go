@@ -564,7 +564,7 @@ func compileRegexpMatch(f *funcEntry, args []*expr) (*expr, error) {
 		g.special = nil
 		return g.compile(args)
 	}
-	p, _ := args[0].one(nil)
+	p, _ := args[0].one(foldCtx())
 	re, err := compileXSDRegexp(p.S)
 	if err != nil {
 		return nil, fmt.Errorf("bad regular expression %q: %v", p.S, err)
@@ -896,6 +896,9 @@ func addBagFunctions(r registry, t DataType, eq func(a, b Value) bool) {
 			if st != nil {
 				return Value{}, st
 			}
+			if st := c.spend(len(vs)); st != nil {
+				return Value{}, st
+			}
 			return boolV(contains(vs, v, eq)), nil
 		}}, nil
 	}})
@@ -945,6 +948,9 @@ func addBagFunctions(r registry, t DataType, eq func(a, b Value) bool) {
 				for _, b := range bags[1:] {
 					vs, st := b(c)
 					if st != nil {
+						return nil, false, st
+					}
+					if st := c.spend((len(acc) + 1) * (len(vs) + 1)); st != nil {
 						return nil, false, st
 					}
 					acc, res = g(acc, vs)
@@ -1080,6 +1086,9 @@ func addHigherOrder(r registry) {
 					}
 					vs[i] = v
 				}
+				if st := c.spend(len(bag)); st != nil {
+					return st
+				}
 				for _, bv := range bag {
 					vs[bagIdx] = bv
 					res, st := g.call(vs)
@@ -1163,6 +1172,9 @@ func addHigherOrder(r registry) {
 			vs := make([]Value, len(rest))
 			var rec func(i int) (bool, *Status)
 			rec = func(i int) (bool, *Status) {
+				if st := c.spend(1); st != nil {
+					return false, st
+				}
 				if i == len(lists) {
 					v, st := g.call(vs)
 					if st != nil {
@@ -1215,6 +1227,9 @@ func addHigherOrder(r registry) {
 				}
 				ys, st := b2(c)
 				if st != nil {
+					return Value{}, st
+				}
+				if st := c.spend((len(xs) + 1) * (len(ys) + 1)); st != nil {
 					return Value{}, st
 				}
 				outer := q.outerAll

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stickypolicy/sticky/policies/xacml"
 	"github.com/stickypolicy/sticky/policies/xmlsafe"
@@ -261,5 +262,25 @@ func TestEveryStandardFunctionIsImplemented(t *testing.T) {
 	}
 	if len(functions) != len(xacml.FunctionNames()) {
 		t.Errorf("engine has %d functions, model lists %d", len(functions), len(xacml.FunctionNames()))
+	}
+}
+
+// TestEvaluationBudget: a policy whose cost is the product of bag sizes is
+// stopped, not run for minutes.
+func TestEvaluationBudget(t *testing.T) {
+	a, b := make([]string, 2000), make([]string, 2000)
+	for i := range a {
+		a[i], b[i] = fmt.Sprint(i), fmt.Sprint(5000+i)
+	}
+	cond := app("any-of-any", fn("integer-equal"), bag("integer", a...), bag("integer", b...))
+	start := time.Now()
+	if got := evalCondition(t, cond, true); got != isError {
+		t.Errorf("constant: got %v, want the policy rejected as a failing constant", got)
+	}
+	if got := evalCondition(t, cond, false); got != isError {
+		t.Errorf("at run time: got %v, want Indeterminate", got)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
 	}
 }
