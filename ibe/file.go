@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 )
 
 // File format constants (see docs/ibe.md for the byte layout).
@@ -327,6 +328,15 @@ func Decrypt(w io.Writer, r io.Reader, key *PrivateKey) error {
 		}
 	}
 	if idx < 0 {
+		var sameName []string
+		for _, name := range h.Recipients {
+			if id, err := ParseIdentity(name); err == nil && id.Name == key.id.Name {
+				sameName = append(sameName, name)
+			}
+		}
+		if len(sameName) > 0 {
+			return fmt.Errorf("%w: the key is for %s, but the ciphertext is for %s (another epoch: get the key for that epoch)", ErrNotRecipient, me, strings.Join(sameName, ", "))
+		}
 		return fmt.Errorf("%w: the key is for %s; the ciphertext is for %d other identit%s", ErrNotRecipient, me, len(h.Recipients), plural(len(h.Recipients), "y", "ies"))
 	}
 	c, err := unmarshalBF(h.wrapped[idx], dataKeySize)

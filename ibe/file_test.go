@@ -239,8 +239,12 @@ func TestEpochs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := decryptBytes(ct, tt.key); !errors.Is(err, ErrNotRecipient) {
+			_, err := decryptBytes(ct, tt.key)
+			if !errors.Is(err, ErrNotRecipient) {
 				t.Fatalf("err = %v, want ErrNotRecipient", err)
+			}
+			if !strings.Contains(err.Error(), "another epoch") {
+				t.Fatalf("error %q does not point at the epoch", err)
 			}
 		})
 	}
