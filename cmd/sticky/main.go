@@ -65,6 +65,7 @@ commands:
                                    decrypt offline what get returned for encrypted data
   export [--out FILE] SUBJECT      everything held on a data subject, as JSON
   forget [--dry-run] SUBJECT       erase everything held on a data subject
+  restore ID                       restore a deleted record within its restore window
   health                           check that the server can serve
   help                             this text
 
@@ -163,6 +164,8 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 		cmd = cmdExport
 	case "forget":
 		cmd = cmdForget
+	case "restore":
+		cmd = cmdRestore
 	case "health":
 		cmd = cmdHealth
 	}

@@ -9,18 +9,22 @@ import (
 )
 
 func cmdExport(ctx context.Context, e *env, args []string) int {
-	fs := newFlagSet(e, "export", "export [--out FILE] SUBJECT")
+	fs := newFlagSet(e, "export", "export [--out FILE] [SUBJECT]   (default: me, the caller)")
 	conn := addConnFlags(fs)
 	out := fs.String("out", "", "write the export to FILE (mode 0600) instead of standard output")
-	pos, code, ok := parse(e, fs, args, 1, 1)
+	pos, code, ok := parse(e, fs, args, 0, 1)
 	if !ok {
 		return code
+	}
+	subject := "me"
+	if len(pos) == 1 {
+		subject = pos[0]
 	}
 	c, err := e.client(conn)
 	if err != nil {
 		return fail(e, "export", err)
 	}
-	doc, err := c.Export(ctx, pos[0])
+	doc, err := c.Export(ctx, subject)
 	if err != nil {
 		return fail(e, "export", err)
 	}
@@ -54,4 +58,22 @@ func cmdForget(ctx context.Context, e *env, args []string) int {
 		return fail(e, "forget", err)
 	}
 	return printJSON(e, "forget", rep)
+}
+
+func cmdRestore(ctx context.Context, e *env, args []string) int {
+	fs := newFlagSet(e, "restore", "restore ID")
+	conn := addConnFlags(fs)
+	pos, code, ok := parse(e, fs, args, 1, 1)
+	if !ok {
+		return code
+	}
+	c, err := e.client(conn)
+	if err != nil {
+		return fail(e, "restore", err)
+	}
+	ans, err := c.Restore(ctx, pos[0])
+	if err != nil {
+		return fail(e, "restore", err)
+	}
+	return printJSON(e, "restore", ans)
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stickypolicy/sticky/internal/store"
+	"github.com/stickypolicy/sticky/obligations"
 	"github.com/stickypolicy/sticky/pep"
 	"github.com/stickypolicy/sticky/pep/httpapi"
 )
@@ -41,8 +43,10 @@ func (s *Server) Token(name string) string {
 	return s.tokens[name+"@example.org"]
 }
 
-// Start starts a server on a fresh data directory; it stops with the test.
-// Extra service options (e.g. pep.WithIBE) are passed to pep.New.
+// Start starts a server on a fresh data directory, wired like stickyd serve:
+// the obligations runner delivers inbox notifications and runs retention
+// deletions. It stops with the test. Extra service options (e.g.
+// pep.WithIBE) are passed to pep.New.
 func Start(t testing.TB, opts ...pep.Option) *Server {
 	t.Helper()
 	dir := t.TempDir()
@@ -62,7 +66,26 @@ func Start(t testing.TB, opts ...pep.Option) *Server {
 		}
 		s.tokens[p.Name] = tok
 	}
-	srv := httptest.NewServer(httpapi.New(pep.New(st, opts...)))
+	var runner atomic.Pointer[obligations.Runner]
+	kick := func() {
+		if r := runner.Load(); r != nil {
+			r.Kick()
+		}
+	}
+	svc := pep.New(st, append([]pep.Option{pep.WithKick(kick)}, opts...)...)
+	r := obligations.NewRunner(st, obligations.Performers{Deleter: svc, Addresses: st}, obligations.SystemClock{})
+	runner.Store(r)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	srv := httptest.NewServer(httpapi.New(svc))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
 	return s
