@@ -15,7 +15,8 @@ import (
 // it evaluates an XACML request against a policy file, or against a policy
 // directory whose root is Policy.xml (the other files resolve
 // PolicyIdReference / PolicySetIdReference), and writes the XACML Response
-// on stdout. Exit 0 on a decision (whatever it is), 1 when the policy or
+// on stdout (one Result per individual request when the request repeats
+// categories or uses MultiRequests). Exit 0 on a decision (whatever it is), 1 when the policy or
 // request cannot be used, 2 on a usage error.
 func runPDPEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("stickyd pdp eval", flag.ContinueOnError)
@@ -50,12 +51,16 @@ func runPDPEval(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "stickyd pdp eval: %v\n", err)
 		return 1
 	}
-	req, err := engine.ParseRequest(data)
+	reqs, err := engine.ParseRequests(data)
 	if err != nil {
 		fmt.Fprintf(stderr, "stickyd pdp eval: request %s: %v\n", *requestPath, err)
 		return 1
 	}
-	out, err := pol.Evaluate(req).MarshalXACML()
+	resps := make([]engine.Response, len(reqs))
+	for i, req := range reqs {
+		resps[i] = pol.Evaluate(req)
+	}
+	out, err := engine.MarshalResponses(resps)
 	if err != nil {
 		fmt.Fprintf(stderr, "stickyd pdp eval: writing the response: %v\n", err)
 		return 1

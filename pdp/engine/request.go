@@ -90,59 +90,179 @@ func (r *Request) Values(category, attributeID string) []Value {
 func (r *Request) Len() int { return len(r.attrs) }
 
 // ParseRequest reads an XACML 3.0 Request (or a 2.0 Request, whose
-// Subject/Resource/Action/Environment sections are mapped to categories).
+// Subject/Resource/Action/Environment sections are mapped to categories)
+// asking for one decision. A request with repeated categories asks for
+// several: read it with ParseRequests.
 func ParseRequest(data []byte) (*Request, error) {
+	rs, err := ParseRequests(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) != 1 {
+		return nil, fmt.Errorf("%w: the request asks for %d decisions (repeated categories); use ParseRequests", ErrBadRequest, len(rs))
+	}
+	return rs[0], nil
+}
+
+// ParseRequests reads a Request that may ask for several decisions (the
+// Multiple Decision Profile's repeated categories): one individual request
+// per combination of the repeated Attributes elements, in document order.
+// CombinedDecision and MultiRequests are not supported.
+func ParseRequests(data []byte) ([]*Request, error) {
 	doc, err := xmlsafe.Parse(data, xmlsafe.DefaultLimits)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
-	return RequestFromElement(doc.Root())
+	return RequestsFromElement(doc.Root())
 }
 
-// RequestFromElement reads a Request element.
+// RequestFromElement reads a Request element asking for one decision.
 func RequestFromElement(el *etree.Element) (*Request, error) {
+	rs, err := RequestsFromElement(el)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) != 1 {
+		return nil, fmt.Errorf("%w: the request asks for %d decisions (repeated categories)", ErrBadRequest, len(rs))
+	}
+	return rs[0], nil
+}
+
+// maxIndividualRequests bounds the decisions one request may ask for.
+const maxIndividualRequests = 1024
+
+// RequestsFromElement reads a Request element into its individual requests.
+func RequestsFromElement(el *etree.Element) ([]*Request, error) {
 	var probs xmlsafe.Problems
 	if el == nil || el.Tag != "Request" {
 		probs.Add(el, "", "", "expected a Request element")
 		return nil, fmt.Errorf("%w: %w", ErrBadRequest, probs.Err())
 	}
-	r := NewRequest()
-	r.ReturnPolicyIDList = boolAttr(el, "ReturnPolicyIdList", &probs)
-	r.CombinedDecision = boolAttr(el, "CombinedDecision", &probs)
-	if r.CombinedDecision {
-		probs.Add(el, "CombinedDecision", "true", "the Multiple Decision Profile is not supported")
+	base := NewRequest()
+	base.ReturnPolicyIDList = boolAttr(el, "ReturnPolicyIdList", &probs)
+	base.CombinedDecision = boolAttr(el, "CombinedDecision", &probs)
+	if base.CombinedDecision {
+		probs.Add(el, "CombinedDecision", "true", "combined decisions (Multiple Decision Profile) are not supported")
 	}
-	seenCat := map[string]bool{}
+	// Each category's Attributes elements, in order of first appearance.
+	var cats []string
+	groups := map[string][]*Request{}
+	byID := map[string]*Request{}
+	var multi *etree.Element
 	for _, c := range el.ChildElements() {
+		cat := ""
 		switch c.Tag {
 		case "Attributes":
-			cat := c.SelectAttrValue("Category", "")
+			cat = c.SelectAttrValue("Category", "")
 			if cat == "" {
 				probs.Add(c, "Category", "", "required attribute Category is missing")
 			}
-			if seenCat[cat] {
-				probs.Add(c, "Category", cat, "repeated category: the Multiple Decision Profile is not supported")
-			}
-			seenCat[cat] = true
-			r.readAttributes(c, cat, &probs)
 		case "Subject", "Resource", "Action", "Environment":
-			cat := map[string]string{"Subject": CategorySubject, "Resource": CategoryResource,
+			cat = map[string]string{"Subject": CategorySubject, "Resource": CategoryResource,
 				"Action": CategoryAction, "Environment": CategoryEnvironment}[c.Tag]
 			if c.Tag == "Subject" {
 				cat = c.SelectAttrValue("SubjectCategory", cat)
 			}
-			r.readAttributes(c, cat, &probs)
 		case "MultiRequests":
-			probs.Add(c, "", "", "the Multiple Decision Profile is not supported")
+			multi = c
+			continue
 		case "RequestDefaults":
+			continue
 		default:
 			probs.Add(c, "", "", "unexpected element in a Request")
+			continue
 		}
+		part := NewRequest()
+		part.readAttributes(c, cat, &probs)
+		if id := c.SelectAttrValue("xml:id", ""); id != "" {
+			byID[id] = part
+		}
+		if _, ok := groups[cat]; !ok {
+			cats = append(cats, cat)
+		}
+		if c.Tag == "Attributes" || len(groups[cat]) == 0 {
+			groups[cat] = append(groups[cat], part)
+		} else {
+			// XACML 2.0: several Subject elements of one category are one bag.
+			g := groups[cat][0]
+			g.attrs = append(g.attrs, part.attrs...)
+		}
+	}
+	if multi != nil {
+		return multiRequests(base, multi, byID, &probs)
 	}
 	if err := probs.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
-	return r, nil
+	out := []*Request{base}
+	for _, cat := range cats {
+		parts := groups[cat]
+		if len(out)*len(parts) > maxIndividualRequests {
+			return nil, fmt.Errorf("%w: the request asks for more than %d decisions", ErrBadRequest, maxIndividualRequests)
+		}
+		var next []*Request
+		for _, r := range out {
+			for _, part := range parts {
+				n := &Request{ReturnPolicyIDList: r.ReturnPolicyIDList, CombinedDecision: r.CombinedDecision}
+				n.attrs = append(append([]reqAttr(nil), r.attrs...), part.attrs...)
+				n.Content = mergeContent(r.Content, part.Content)
+				next = append(next, n)
+			}
+		}
+		out = next
+	}
+	return out, nil
+}
+
+// multiRequests builds one individual request per RequestReference, from
+// the Attributes elements it references by xml:id.
+func multiRequests(base *Request, multi *etree.Element, byID map[string]*Request, probs *xmlsafe.Problems) ([]*Request, error) {
+	var out []*Request
+	for _, rr := range multi.ChildElements() {
+		if rr.Tag != "RequestReference" {
+			probs.Add(rr, "", "", "expected RequestReference")
+			continue
+		}
+		n := &Request{ReturnPolicyIDList: base.ReturnPolicyIDList}
+		for _, ar := range rr.ChildElements() {
+			id := ar.SelectAttrValue("ReferenceId", "")
+			part, ok := byID[id]
+			if ar.Tag != "AttributesReference" || !ok {
+				probs.Add(ar, "ReferenceId", id, "expected an AttributesReference to the xml:id of an Attributes element")
+				continue
+			}
+			n.attrs = append(n.attrs, part.attrs...)
+			n.Content = mergeContent(n.Content, part.Content)
+		}
+		out = append(out, n)
+		if len(out) > maxIndividualRequests {
+			return nil, fmt.Errorf("%w: the request asks for more than %d decisions", ErrBadRequest, maxIndividualRequests)
+		}
+	}
+	if len(out) == 0 {
+		probs.Add(multi, "", "", "MultiRequests needs at least one RequestReference")
+	}
+	if err := probs.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	return out, nil
+}
+
+func mergeContent(a, b map[string]*etree.Element) map[string]*etree.Element {
+	if len(a) == 0 {
+		return b
+	}
+	if len(b) == 0 {
+		return a
+	}
+	m := make(map[string]*etree.Element, len(a)+len(b))
+	for k, v := range a {
+		m[k] = v
+	}
+	for k, v := range b {
+		m[k] = v
+	}
+	return m
 }
 
 func boolAttr(el *etree.Element, name string, probs *xmlsafe.Problems) bool {

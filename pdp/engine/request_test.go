@@ -122,7 +122,8 @@ func TestParseRequest(t *testing.T) {
 		{"not a request", `<Foo/>`, "expected a Request element"},
 		{"bad value", `<Request xmlns="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17"><Attributes Category="c"><Attribute AttributeId="a" IncludeInResult="false"><AttributeValue DataType="http://www.w3.org/2001/XMLSchema#integer">x</AttributeValue></Attribute></Attributes></Request>`, "not a valid integer"},
 		{"unknown type", `<Request xmlns="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17"><Attributes Category="c"><Attribute AttributeId="a"><AttributeValue DataType="urn:x">x</AttributeValue></Attribute></Attributes></Request>`, "unknown data type"},
-		{"multiple decision", `<Request xmlns="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17" CombinedDecision="true"/>`, "Multiple Decision Profile"},
+		{"combined decision", `<Request xmlns="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17" CombinedDecision="true"/>`, "Multiple Decision Profile"},
+		{"bad reference", `<Request xmlns="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17"><MultiRequests><RequestReference><AttributesReference ReferenceId="nope"/></RequestReference></MultiRequests></Request>`, "AttributesReference"},
 		{"hostile", `<!DOCTYPE r [<!ENTITY e "x">]><Request/>`, "refused XML"},
 	}
 	for _, tc := range tests {
@@ -141,6 +142,33 @@ func TestParseRequest(t *testing.T) {
 	}
 	if req.Len() != 1 || req.attrs[0].cat != CategorySubject || req.attrs[0].v.S != "bob" {
 		t.Errorf("2.0 request read as %+v", req.attrs)
+	}
+}
+
+func TestParseRequestsRepeatedCategories(t *testing.T) {
+	doc := `<Request xmlns="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17" ReturnPolicyIdList="false" CombinedDecision="false">
+<Attributes Category="s"><Attribute AttributeId="id" IncludeInResult="true"><AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">a</AttributeValue></Attribute></Attributes>
+<Attributes Category="s"><Attribute AttributeId="id" IncludeInResult="true"><AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">b</AttributeValue></Attribute></Attributes>
+<Attributes Category="r"><Attribute AttributeId="id" IncludeInResult="false"><AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">x</AttributeValue></Attribute></Attributes>
+<Attributes Category="r"><Attribute AttributeId="id" IncludeInResult="false"><AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">y</AttributeValue></Attribute></Attributes>
+</Request>`
+	rs, err := ParseRequests([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rs {
+		got = append(got, r.Values("s", "id")[0].S+r.Values("r", "id")[0].S)
+	}
+	if strings.Join(got, " ") != "ax ay bx by" {
+		t.Errorf("individual requests %v", got)
+	}
+	if _, err := ParseRequest([]byte(doc)); err == nil || !strings.Contains(err.Error(), "4 decisions") {
+		t.Errorf("ParseRequest accepted a multiple request: %v", err)
+	}
+	out, err := MarshalResponses([]Response{{Decision: Permit}, {Decision: Deny}})
+	if err != nil || strings.Count(string(out), "<Result>") != 2 {
+		t.Errorf("MarshalResponses: %v\n%s", err, out)
 	}
 }
 

@@ -133,7 +133,29 @@ type PolicyIdentifier struct {
 func (r Response) Element() *etree.Element {
 	resp := etree.NewElement("Response")
 	resp.CreateAttr("xmlns", xacml.NS30)
-	res := resp.CreateElement("Result")
+	resp.AddChild(r.result())
+	return resp
+}
+
+// ResponsesElement writes several decisions (one per individual request)
+// as one XACML Response with a Result each.
+func ResponsesElement(rs []Response) *etree.Element {
+	resp := etree.NewElement("Response")
+	resp.CreateAttr("xmlns", xacml.NS30)
+	for _, r := range rs {
+		resp.AddChild(r.result())
+	}
+	return resp
+}
+
+// MarshalResponses returns several decisions as one indented XACML 3.0
+// Response document.
+func MarshalResponses(rs []Response) ([]byte, error) {
+	return marshal(ResponsesElement(rs))
+}
+
+func (r Response) result() *etree.Element {
+	res := etree.NewElement("Result")
 	res.CreateElement("Decision").SetText(r.Decision.Simple())
 	st := res.CreateElement("Status")
 	code := StatusOK
@@ -217,7 +239,7 @@ func (r Response) Element() *etree.Element {
 			e.SetText(p.ID)
 		}
 	}
-	return resp
+	return res
 }
 
 func writeAssignments(e *etree.Element, as []Assignment) {
@@ -238,9 +260,13 @@ func writeAssignments(e *etree.Element, as []Assignment) {
 // MarshalXACML returns the response as an indented XACML 3.0 Response
 // document.
 func (r Response) MarshalXACML() ([]byte, error) {
+	return marshal(r.Element())
+}
+
+func marshal(root *etree.Element) ([]byte, error) {
 	doc := etree.NewDocument()
 	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
-	doc.SetRoot(r.Element())
+	doc.SetRoot(root)
 	doc.Indent(2)
 	var b bytes.Buffer
 	if _, err := doc.WriteTo(&b); err != nil {
