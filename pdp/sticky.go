@@ -68,8 +68,13 @@ type StickyPolicy struct {
 	downstream bool
 	recipients *engine.Policy // nested downstream policy, nil when none
 	retention  []retention
-	requests   sync.Pool // *engine.Request
 }
+
+// requests holds reusable XACML requests (scratch space for evaluation)
+// shared by every StickyPolicy: a server holds one compiled policy per
+// record, and a pool per policy would be empty whenever a policy is used
+// again after a garbage collection. The pool holds no state between calls.
+var requests = sync.Pool{New: func() any { return engine.NewRequest() }}
 
 // retention is one TriggerAtTime of an ActionDeletePersonalData obligation.
 type retention struct {
@@ -100,7 +105,6 @@ func CompileSticky(doc *policies.Document, opts ...StickyOption) (*StickyPolicy,
 		return nil, fmt.Errorf("compiling the XACML policy %q: %w", doc.XACML.ID(), err)
 	}
 	p := &StickyPolicy{doc: doc, terms: doc.Terms(), tax: o.tax, xacml: x, policyID: doc.XACML.ID()}
-	p.requests.New = func() any { return engine.NewRequest() }
 	if t := p.terms; t != nil {
 		p.purposes = t.Authorizations.Purposes
 		if d := t.Authorizations.Downstream; d != nil && d.Allowed {
@@ -195,10 +199,10 @@ func (p *StickyPolicy) Decide(req AccessRequest) Result {
 	if req.Purpose == "" {
 		return deny("no purpose was declared; using data that is not one's own needs a declared purpose")
 	}
-	rq := p.requests.Get().(*engine.Request)
+	rq := requests.Get().(*engine.Request)
 	defer func() {
 		rq.Reset()
-		p.requests.Put(rq)
+		requests.Put(rq)
 	}()
 	fill(rq, req, req.Subject, req.Roles, req.Action)
 	resp := p.xacml.Evaluate(rq)
