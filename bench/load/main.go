@@ -47,6 +47,7 @@ type options struct {
 	keep        bool
 	serveArgs   string
 	only        string
+	policy      string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -62,6 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory")
 	fs.StringVar(&o.serveArgs, "serve-args", "", "extra arguments for stickyd serve (space separated), e.g. \"--synchronous FULL\"")
 	fs.StringVar(&o.only, "only", "", `run only one phase: "stores" or "reads"`)
+	fs.StringVar(&o.policy, "policy", "", "the sticky policy of the stored records (default: bench/load/policy.xml, embedded: bob may read for "+purpose+", alice is notified in her inbox at each read)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -133,10 +135,20 @@ func load(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err := waitHealthy(ctx, hc, base, 20*time.Second); err != nil {
 		return fmt.Errorf("%w\nserver output:\n%s", err, srvLog.String())
 	}
-	l := &loader{hc: hc, base: base, tokens: tokens, size: o.size}
+	pol := policyXML
+	if o.policy != "" {
+		if pol, err = os.ReadFile(o.policy); err != nil {
+			return err
+		}
+	}
+	l := &loader{hc: hc, base: base, tokens: tokens, size: o.size, policy: pol}
 
-	fmt.Fprintf(stdout, "stickyd %s on %s, %d concurrent clients, %s per phase (after %s warm-up), %d-byte records\n",
-		strings.Join(serveArgs[5:], " "), addr, o.concurrency, o.duration, o.warmup, o.size)
+	polName := "bench/load/policy.xml"
+	if o.policy != "" {
+		polName = o.policy
+	}
+	fmt.Fprintf(stdout, "stickyd serve %s on %s (pid %d), %d concurrent clients, %s per phase (after %s warm-up), %d-byte records, policy %s\n",
+		strings.Join(strings.Fields(o.serveArgs), " "), addr, srv.Process.Pid, o.concurrency, o.duration, o.warmup, o.size, polName)
 
 	// Records for the read phase.
 	ids := make([]string, 0, o.readRecords)
@@ -227,6 +239,7 @@ type loader struct {
 	base   string
 	tokens map[string]string
 	size   int
+	policy []byte
 }
 
 // store stores one record as alice and returns its id.
@@ -237,7 +250,7 @@ func (l *loader) store(ctx context.Context) (string, error) {
 	h.Set("Content-Disposition", `form-data; name="policy"`)
 	h.Set("Content-Type", "application/xml")
 	pw, _ := mw.CreatePart(h)
-	pw.Write(policyXML)
+	pw.Write(l.policy)
 	h = textproto.MIMEHeader{}
 	h.Set("Content-Disposition", `form-data; name="data"; filename="record.txt"`)
 	h.Set("Content-Type", "text/plain")
