@@ -25,6 +25,8 @@ commands:
   pdp eval                   evaluate a XACML request against a policy
   policy check FILE          validate a policy document
   log export --data DIR ID   print a record's event log as JSON lines
+  obligations failed --data DIR
+                             list obligations that failed for good (JSON lines)
   forget --data DIR ID       erase everything held on a data subject ([--dry-run])
   rules validate|dry-run|execute --rules FILE
                              apply operator rules (anonymise, pseudonymise, delete)
@@ -60,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runForget(ctx, args[1:], stdout, stderr)
 	case args[0] == "rules":
 		return runRules(ctx, args[1:], stdout, stderr)
+	case args[0] == "obligations" && sub == "failed":
+		return runObligationsFailed(ctx, args[2:], stdout, stderr)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
