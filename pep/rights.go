@@ -127,7 +127,9 @@ type RightsTx interface {
 // ForgetRequest asks the store to erase everything held on Subject, in one
 // transaction (rolled back when DryRun):
 //   - the subject's records (live and binned: bytes gone, secure_delete),
-//     their pseudonymised originals, policy history, disclosures, jobs and
+//     their pseudonymised originals, the policies in their history that
+//     name the subject (the others stay, so that the logs can still be
+//     checked), disclosures, jobs and
 //     the inbox notifications about them; a tombstone under Placeholder
 //     keeps each erased record's event log readable by admins, and a
 //     "deleted" (or, for a binned record, "erased") event ends its chain;

@@ -171,7 +171,10 @@ func (t *Tx) forget(ctx context.Context, req pep.ForgetRequest) (pep.ForgetRepor
 		{"pii", `DELETE FROM pii WHERE subject = ?`, []any{subj}, false},
 		{"deleted_pii", `DELETE FROM deleted_pii WHERE subject = ?`, []any{subj}, false},
 		{"pseudonymised", `DELETE FROM pseudonymised WHERE subject = ?1 OR pii IN ` + `(SELECT value FROM json_each(?2))`, []any{subj, string(idList)}, false},
-		{"policy_history", `DELETE FROM policy_history WHERE pii IN ` + inIDs, []any{string(idList)}, false},
+		// Policies that name the subject go; the others stay, so that the
+		// erased records' logs can still be checked (loganalyser).
+		{"policy_history", `DELETE FROM policy_history WHERE pii IN (SELECT value FROM json_each(?1))
+			AND instr(lower(CAST(policy AS TEXT)), lower(?2)) > 0`, []any{string(idList), subj}, false},
 		{"jobs", `DELETE FROM jobs WHERE owner = ?1 OR address = ?1 OR pii IN (SELECT value FROM json_each(?2))
 			OR (state IN ('done', 'cancelled') AND instr(payload, json_quote(?1)) > 0)`, []any{subj, string(idList)}, false},
 		{"notifications", `DELETE FROM notifications WHERE recipient = ?1 OR principal = ?1 OR instr(text, ?1) > 0

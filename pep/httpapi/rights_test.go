@@ -13,11 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stickypolicy/sticky/internal/compliance"
 	"github.com/stickypolicy/sticky/internal/store"
 	"github.com/stickypolicy/sticky/obligations"
 	"github.com/stickypolicy/sticky/pep"
 	"github.com/stickypolicy/sticky/pep/httpapi"
 	"github.com/stickypolicy/sticky/pep/rules"
+	"github.com/stickypolicy/sticky/policies"
 )
 
 // The data-subject rights tests run the real server (httptest) over a real
@@ -183,6 +185,34 @@ func (r *rightsEnv) verifyChain(id string) {
 	if err := l.Export(false).Verify(); err != nil {
 		r.t.Errorf("the chain of %s does not verify: %v", id, err)
 	}
+}
+
+// loganalyse checks a record's log as `loganalyser --data DIR ID` does:
+// the chain first, then compliance with the record's policies.
+func (r *rightsEnv) loganalyse(id string) compliance.Report {
+	r.t.Helper()
+	ctx := context.Background()
+	al, err := r.st.AuditLog(ctx, id)
+	if err != nil {
+		r.t.Fatalf("log of %s: %v", id, err)
+	}
+	roles := map[string][]string{}
+	for _, ident := range al.Identities {
+		if p, err := r.st.Principal(ctx, ident); err == nil {
+			roles[ident] = []string{string(p.Role)}
+		}
+	}
+	in := compliance.Input{Log: al.Export(true), Roles: func(identity string) []string { return roles[identity] }, At: r.clock.Now()}
+	if err := in.Log.Verify(); err != nil {
+		return compliance.Tampered(id, in.At, len(in.Log.Entries), err)
+	}
+	tax := policies.DefaultTaxonomy()
+	pols, err := compliance.LogPolicies(in.Log, tax)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	in.Policies = pols
+	return compliance.NewChecker(compliance.WithPurposes(tax)).Check(in)
 }
 
 type exportDoc struct {
@@ -508,6 +538,23 @@ func TestForgetSubject(t *testing.T) {
 		wantError(t, r.do(http.MethodPost, "/v1/subjects/nobody@example.org/forget", "root", nil, nil), http.StatusNotFound, "nobody@example.org")
 		wantError(t, r.do(http.MethodPost, "/v1/subjects/nobody@example.org/forget?dry_run=true", "root", nil, nil), http.StatusNotFound)
 	})
+	t.Run("loganalyser", func(t *testing.T) {
+		// zoe's records: the chain verifies; their policies named zoe and
+		// went with her, so compliance can only be checked against a
+		// policy the operator kept (loganalyser --log --policy).
+		rep := r.loganalyse(shared)
+		if rep.Verdict == compliance.TamperedLog {
+			t.Fatalf("the forgotten subject's log reads as tampered: %+v", rep)
+		}
+		for _, v := range rep.Violations {
+			if v.Rule != compliance.RuleUnknownPolicy {
+				t.Errorf("violation %+v", v)
+			}
+		}
+		if rep := r.loganalyse(davesID); rep.Verdict != compliance.Compliant {
+			t.Errorf("dave's log: %+v", rep)
+		}
+	})
 	t.Run("an admin forgets someone else", func(t *testing.T) {
 		resp := r.do(http.MethodPost, "/v1/subjects/dave@example.org/forget", "root", nil, nil)
 		wantStatus(t, resp, http.StatusOK)
@@ -521,6 +568,11 @@ func TestForgetSubject(t *testing.T) {
 			t.Errorf("the erasure is logged as %+v", last)
 		}
 		r.verifyChain(davesID)
+		// dave's policy does not name dave: it stays, and the log is still
+		// checked in full.
+		if rep := r.loganalyse(davesID); rep.Verdict != compliance.Compliant {
+			t.Errorf("dave's log after forget: %+v", rep)
+		}
 	})
 }
 
