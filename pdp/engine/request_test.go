@@ -194,3 +194,27 @@ func TestValueConstructors(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentEvaluate: one compiled policy, a request per goroutine.
+func TestConcurrentEvaluate(t *testing.T) {
+	p := compileBench(t, 10)
+	done := make(chan Decision)
+	for g := 0; g < 4; g++ {
+		go func() {
+			req := NewRequest()
+			d := Permit
+			for i := 0; i < 200; i++ {
+				fillBench(req, 10)
+				if got := p.Evaluate(req).Decision; got != Permit {
+					d = got
+				}
+			}
+			done <- d
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if d := <-done; d != Permit {
+			t.Errorf("goroutine got %v", d)
+		}
+	}
+}
