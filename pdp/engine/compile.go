@@ -105,6 +105,9 @@ func (cp *compiler) slot(cat, id string) int32 {
 	return s
 }
 
+// pplPurpose is the PPL purpose attribute the sticky decision sends.
+const pplPurpose = "http://www.primelife.eu/ppl/purpose"
+
 // internName returns the package constant equal to s, if any, so that
 // request builders using the same constants compare by pointer.
 func internName(s string) string {
@@ -131,6 +134,8 @@ func internName(s string) string {
 		return xacml.AttrCurrentDate
 	case xacml.AttrCurrentTime:
 		return xacml.AttrCurrentTime
+	case pplPurpose:
+		return pplPurpose
 	}
 	return s
 }
