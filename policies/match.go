@@ -464,3 +464,14 @@ func describeTrigger(t *Trigger) string {
 	}
 	return b.String()
 }
+
+// String describes the trigger and its parameters in words, e.g.
+// "TriggerAtTime(start storage time, within P30D)".
+func (t Trigger) String() string { return describeTrigger(&t) }
+
+// String describes what the action does, e.g. "notify alice by inbox".
+func (a Action) String() string { return actionVerb(a) }
+
+// String describes the obligation, e.g. "delete the data on
+// TriggerAtTime(start storage time, within P30D)".
+func (ob Obligation) String() string { return describeObligation(&ob) }

@@ -56,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runPrincipalAdd(ctx, args[2:], stdout, stderr)
 	case args[0] == "pdp" && sub == "eval":
 		return runPDPEval(ctx, args[2:], stdout, stderr)
+	case args[0] == "policy" && sub == "check":
+		return runPolicyCheck(ctx, args[2:], stdout, stderr)
 	case args[0] == "log" && sub == "export":
 		return runLogExport(ctx, args[2:], stdout, stderr)
 	case args[0] == "forget":
