@@ -13,8 +13,9 @@ import (
 
 // WithRestoreWindow makes DELETE keep a record restorable for d: the record
 // is deleted at once (never served again, a "deleted" event is logged) but
-// its bytes are kept apart until d has passed, when the obligations runner
-// erases them (bytes gone). Zero, the default, erases at once.
+// its bytes are kept apart until d has passed (or its retention deadline
+// came, if earlier), when the obligations runner erases them (bytes gone).
+// Zero, the default, erases at once.
 func WithRestoreWindow(d time.Duration) Option {
 	return func(s *Service) {
 		if d > 0 {
@@ -39,6 +40,10 @@ func (s *Service) eraseOrBin(ctx context.Context, rec Record, by string) error {
 	}
 	now := s.clock.Now().UTC()
 	eraseAt := now.Add(s.restoreWindow)
+	if !rec.DeleteAt.IsZero() && rec.DeleteAt.Before(eraseAt) {
+		// The bin never keeps data past its retention deadline.
+		eraseAt = rec.DeleteAt.UTC()
+	}
 	ev := EventInput{PII: rec.ID, Subject: rec.Subject, Time: now, Type: EventDeleted, Principal: by,
 		Decision: pdp.Permit.String(), PolicyHash: rec.PolicyHash,
 		Reason: "restorable until " + eraseAt.Format(time.RFC3339)}

@@ -36,6 +36,17 @@ func (s *Store) Forget(ctx context.Context, req pep.ForgetRequest) (pep.ForgetRe
 	if errors.Is(err, errDryRun) {
 		err = nil
 	}
+	if err == nil && !req.DryRun && !rep.AlreadyForgotten {
+		// The scan reads every table: after the commit, on a reader, so
+		// that it never holds up writers.
+		kept, serr := references(ctx, s.r, req.Subject)
+		if serr != nil {
+			return rep, serr
+		}
+		if len(kept) > 0 {
+			rep.ReferencesKept = kept
+		}
+	}
 	return rep, err
 }
 
@@ -247,12 +258,15 @@ func (t *Tx) forget(ctx context.Context, req pep.ForgetRequest) (pep.ForgetRepor
 	slices.Sort(rep.Recipients)
 	rep.RecipientsCount = len(rep.Recipients)
 
-	kept, err := t.references(ctx, subj)
-	if err != nil {
-		return rep, err
-	}
-	if len(kept) > 0 {
-		rep.ReferencesKept = kept
+	if req.DryRun {
+		// What would be left, seen from inside the rolled-back transaction.
+		kept, err := references(ctx, q, subj)
+		if err != nil {
+			return rep, err
+		}
+		if len(kept) > 0 {
+			rep.ReferencesKept = kept
+		}
 	}
 	if _, err := q.ExecContext(ctx, `INSERT OR REPLACE INTO forgotten (digest, report, time) VALUES (?, ?, ?)`,
 		digest, req.ReportID, req.Now.UnixNano()); err != nil {
@@ -271,7 +285,11 @@ func (t *Tx) forget(ctx context.Context, req pep.ForgetRequest) (pep.ForgetRepor
 }
 
 func (t *Tx) strings(ctx context.Context, query string, args ...any) ([]string, error) {
-	rows, err := t.tx.QueryContext(ctx, query, args...)
+	return queryStrings(ctx, t.tx, query, args...)
+}
+
+func queryStrings(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -289,14 +307,14 @@ func (t *Tx) strings(ctx context.Context, query string, args ...any) ([]string, 
 
 // references counts, in every text and blob column of every table, the
 // rows that still contain identity, as "table.column" → rows.
-func (t *Tx) references(ctx context.Context, identity string) (map[string]int, error) {
-	tables, err := t.strings(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+func references(ctx context.Context, q queryer, identity string) (map[string]int, error) {
+	tables, err := queryStrings(ctx, q, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]int{}
 	for _, tbl := range tables {
-		rows, err := t.tx.QueryContext(ctx, `SELECT name, upper(type) FROM pragma_table_info(?)`, tbl)
+		rows, err := q.QueryContext(ctx, `SELECT name, upper(type) FROM pragma_table_info(?)`, tbl)
 		if err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
@@ -316,7 +334,7 @@ func (t *Tx) references(ctx context.Context, identity string) (map[string]int, e
 			var n int
 			qt := `"` + strings.ReplaceAll(tbl, `"`, `""`) + `"`
 			qc := `"` + strings.ReplaceAll(c, `"`, `""`) + `"`
-			if err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM `+qt+` WHERE instr(CAST(`+qc+` AS BLOB), CAST(? AS BLOB)) > 0`,
+			if err := q.QueryRowContext(ctx, `SELECT count(*) FROM `+qt+` WHERE instr(CAST(`+qc+` AS BLOB), CAST(? AS BLOB)) > 0`,
 				identity).Scan(&n); err != nil {
 				return nil, fmt.Errorf("store: scanning %s.%s: %w", tbl, c, err)
 			}

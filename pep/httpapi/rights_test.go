@@ -911,3 +911,22 @@ func TestCategoryPart(t *testing.T) {
 		t.Errorf("export categories = %+v", doc.Records)
 	}
 }
+
+func TestRestoreWindowEndsAtTheRetentionDeadline(t *testing.T) {
+	r := newRightsEnv(t, pep.WithRestoreWindow(60*24*time.Hour))
+	id := r.storeZoe("kept at most 30 days", "text/plain") // the policy deletes after P30D
+	deadline := r.clock.Now().AddDate(0, 0, 30)
+	r.clock.Advance(24 * time.Hour)
+	wantStatus(t, r.do(http.MethodDelete, "/v1/pii/"+id, "zoe", nil, nil), http.StatusNoContent)
+	var doc exportDoc
+	r.do(http.MethodGet, "/v1/subjects/me/export", "zoe", nil, nil).json(t, &doc)
+	if len(doc.Records) != 1 || doc.Records[0].RestorableUntil == nil || !doc.Records[0].RestorableUntil.Equal(deadline) {
+		t.Fatalf("restorable until %v, want the retention deadline %s", doc.Records, deadline)
+	}
+	r.clock.Advance(29*24*time.Hour + time.Second)
+	r.runDue()
+	if bytes.Contains(r.fileBytes(), []byte("kept at most 30 days")) {
+		t.Error("the bin kept the data past its retention deadline")
+	}
+	wantError(t, r.do(http.MethodPost, "/v1/pii/"+id+"/restore", "zoe", nil, nil), http.StatusNotFound)
+}
