@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestLoadOrCreatePKG(t *testing.T) {
@@ -183,5 +185,66 @@ func TestVerifyKey(t *testing.T) {
 				t.Fatalf("Verify err = %v, want ErrInvalidKey", err)
 			}
 		})
+	}
+}
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+func TestPKGClock(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	p, err := LoadOrCreatePKG(t.TempDir(), nil, WithClock(fixedClock{now}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ca := p.Params().CACertificate(); !ca.NotBefore.Equal(now.Add(-time.Hour)) || !ca.NotAfter.Equal(now.AddDate(20, 0, 0)) {
+		t.Fatalf("CA validity %v .. %v", ca.NotBefore, ca.NotAfter)
+	}
+	bundle, err := p.KeyCertificate(mustExtract(t, p, "bob@example.org"), WithValidity(31*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := ParseKeyFile(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := k.Certificate(); !c.NotBefore.Equal(now.Add(-5*time.Minute)) || !c.NotAfter.Equal(now.Add(31*24*time.Hour)) {
+		t.Fatalf("key certificate validity %v .. %v", c.NotBefore, c.NotAfter)
+	}
+}
+
+// TestConcurrentFirstStart starts several PKGs on one empty directory at
+// once: they must all end up with the same master key.
+func TestConcurrentFirstStart(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	const n = 6
+	fps := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := LoadOrCreatePKG(dir, nil)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			fps[i] = p.Params().Fingerprint() + p.Params().CACertificate().SerialNumber.String()
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("start %d: %v", i, errs[i])
+		}
+		if fps[i] != fps[0] {
+			t.Fatalf("start %d got another master key or CA than start 0", i)
+		}
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
+	if len(leftovers) != 0 {
+		t.Fatalf("temporary files left behind: %v", leftovers)
 	}
 }
