@@ -114,3 +114,33 @@ func TestMalformedXML(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParsePreferences is FuzzParsePolicy for preferences documents.
+func FuzzParsePreferences(f *testing.F) {
+	if data, err := os.ReadFile("testdata/preferences.xml"); err == nil {
+		f.Add(data)
+	}
+	for _, c := range problemCases {
+		if c.prefs {
+			f.Add([]byte(c.doc))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dh, err := ParsePreferences(data)
+		if err != nil {
+			return
+		}
+		out, err := MarshalPreferences(dh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dh2, err := ParsePreferences(out)
+		if err != nil {
+			t.Fatalf("marshalled preferences do not parse: %v\n%s", err, out)
+		}
+		out2, _ := MarshalPreferences(dh2)
+		if !bytes.Equal(out, out2) {
+			t.Fatalf("not stable:\n%s\n---\n%s", out, out2)
+		}
+	})
+}

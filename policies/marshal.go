@@ -40,7 +40,9 @@ func (d *Document) Element() (*etree.Element, error) {
 	if d.Sticky != nil {
 		ext = append(ext, dataHandlingElement("ppl:StickyPolicy", d.Sticky))
 	}
-	r.Extensions = ext
+	// The data handling parts are appended here rather than through
+	// Root.Extensions, which xacml copies with their original context.
+	r.Extensions = nil
 	// The data handling parts are written with fixed prefixes: drop the
 	// source's declarations of those prefixes and of the PPL namespaces,
 	// and declare them afresh on a ppl:Policy root.
@@ -60,7 +62,11 @@ func (d *Document) Element() (*etree.Element, error) {
 			{Space: "xmlns", Key: "ob", Value: NSObligation},
 		}, r.Source.XMLNS...)
 	}
-	return r.Element(), nil
+	el := r.Element()
+	for _, x := range ext {
+		el.AddChild(x)
+	}
+	return el, nil
 }
 
 // MarshalPreferences serializes dh as a ppl:DataHandlingPreferences
