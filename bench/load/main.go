@@ -141,7 +141,7 @@ func load(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	l := &loader{hc: hc, base: base, tokens: tokens, size: o.size, policy: pol}
+	l := &loader{hc: hc, base: base, tokens: tokens, size: o.size, policy: pol, pid: srv.Process.Pid}
 
 	polName := "bench/load/policy.xml"
 	if o.policy != "" {
@@ -240,6 +240,7 @@ type loader struct {
 	tokens map[string]string
 	size   int
 	policy []byte
+	pid    int // the server's process
 }
 
 // store stores one record as alice and returns its id.
@@ -325,6 +326,8 @@ func (l *loader) countAccessed(ctx context.Context, ids []string) (int64, error)
 }
 
 type result struct {
+	serverCPU   time.Duration // CPU time the server used in the measured time
+	selfCPU     time.Duration // CPU time the load generator used
 	ops, errors int
 	elapsed     time.Duration
 	lat         []time.Duration
@@ -334,6 +337,7 @@ type result struct {
 // phase runs op on every worker for the warm-up (unmeasured) and then for
 // the duration (measured).
 func (l *loader) phase(ctx context.Context, o options, op func(ctx context.Context, worker int, n uint64) error) result {
+	var before cpuTimes
 	var seq atomic.Uint64
 	runFor := func(d time.Duration, record bool) result {
 		var mu sync.Mutex
@@ -379,7 +383,13 @@ func (l *loader) phase(ctx context.Context, o options, op func(ctx context.Conte
 	if o.warmup > 0 {
 		runFor(o.warmup, false)
 	}
-	return runFor(o.duration, true)
+	before = readCPU(l.pid)
+	res := runFor(o.duration, true)
+	after := readCPU(l.pid)
+	if before.ok && after.ok {
+		res.serverCPU, res.selfCPU = after.server-before.server, after.self-before.self
+	}
+	return res
 }
 
 func (r result) print(w io.Writer, name string) {
@@ -393,6 +403,11 @@ func (r result) print(w io.Writer, name string) {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
 	fmt.Fprintf(w, "%-16s %8.0f/s  (%d ok, %d errors in %.1fs)  p50 %s  p90 %s  p99 %s  max %s\n",
 		name, float64(r.ops)/r.elapsed.Seconds(), r.ops, r.errors, r.elapsed.Seconds(), ms(pct(0.50)), ms(pct(0.90)), ms(pct(0.99)), ms(pct(1)))
+	if r.serverCPU > 0 && r.ops > 0 {
+		perOp := r.serverCPU / time.Duration(r.ops)
+		fmt.Fprintf(w, "  server CPU %.2fs (%.0f%% of one core), %s per op = %.0f ops per server CPU-second; load generator CPU %.2fs\n",
+			r.serverCPU.Seconds(), 100*r.serverCPU.Seconds()/r.elapsed.Seconds(), perOp.Round(time.Microsecond), float64(r.ops)/r.serverCPU.Seconds(), r.selfCPU.Seconds())
+	}
 	if r.firstErr != nil {
 		fmt.Fprintf(w, "  first error: %v\n", r.firstErr)
 	}
