@@ -76,6 +76,11 @@ func (s *Service) compile(doc *policies.Document) (*pdp.StickyPolicy, error) {
 	return pol, nil
 }
 
+// errStoredPolicy: a stored policy no longer parses or compiles (e.g. after
+// an engine change). Its details are not given: they may quote the policy,
+// and internal errors are logged.
+var errStoredPolicy = errors.New("the stored policy of this record cannot be compiled")
+
 // policyFor returns the record's compiled policy from the cache, compiling
 // and caching it on a miss.
 func (s *Service) policyFor(rec Record) (*pdp.StickyPolicy, error) {
@@ -84,11 +89,11 @@ func (s *Service) policyFor(rec Record) (*pdp.StickyPolicy, error) {
 	}
 	doc, err := policies.Parse(rec.Policy)
 	if err != nil {
-		return nil, fmt.Errorf("record %s: stored policy: %w", rec.ID, err)
+		return nil, errStoredPolicy
 	}
 	p, err := pdp.CompileSticky(doc, pdp.WithTaxonomy(s.tax))
 	if err != nil {
-		return nil, fmt.Errorf("record %s: stored policy: %w", rec.ID, err)
+		return nil, errStoredPolicy
 	}
 	s.cache.put(rec.ID, rec.PolicyVersion, p)
 	return p, nil
