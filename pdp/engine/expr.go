@@ -43,7 +43,7 @@ func constBag(dt DataType, vs []Value) *expr {
 	return &expr{t: typ{dt: dt, bag: true}, konst: true, many: func(*evalCtx) ([]Value, *Status) { return vs, nil }}
 }
 
-// compileError is a problem found while compiling, located in the source.
+// errorf records a problem found while compiling, located in the source.
 func (cp *compiler) errorf(elem string, line int, attr, value, format string, args ...any) {
 	cp.probs = append(cp.probs, xmlsafe.Problem{Element: elem, Attribute: attr, Value: value, Line: line,
 		Message: fmt.Sprintf(format, args...)})

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 	"time"
 
@@ -578,8 +577,6 @@ func compileRegexpMatch(f *funcEntry, args []*expr) (*expr, error) {
 		return boolV(re.MatchString(v.S)), nil
 	}}, nil
 }
-
-var _ = regexp.Compile
 
 // addMonths adds months to t the XML Schema way: the day is pinned to the
 // last day of the resulting month.
