@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/stickypolicy/sticky/policies/xacml"
@@ -814,11 +815,17 @@ func (cp *compiler) reference(ref *xacml.Reference) *cPolicy {
 	}
 	cp.stack = append(cp.stack, k)
 	defer func() { cp.stack = cp.stack[:len(cp.stack)-1] }()
+	before := len(cp.probs)
 	var n *cPolicy
 	if root.Policy != nil {
 		n = cp.policy(root.Policy)
 	} else {
 		n = cp.policySet(root.PolicySet)
+	}
+	// Problems inside the referenced policy name it: their lines are in
+	// another document.
+	for i := before; i < len(cp.probs); i++ {
+		cp.probs[i].Message = fmt.Sprintf("in referenced %s %q version %s: %s", strings.TrimSuffix(tag, "IdReference"), k.id, k.ver, cp.probs[i].Message)
 	}
 	cp.refs[k] = n
 	return n
