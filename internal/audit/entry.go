@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"hash"
 	"time"
 )
 
@@ -78,28 +77,38 @@ func Seal(prev string, e Entry) Entry {
 // two's-complement integer and Time as its Unix nanoseconds the same way.
 // Hash itself is not covered.
 func ComputeHash(e Entry) string {
-	h := sha256.New()
-	var buf [8]byte
-	str := func(h hash.Hash, s string) {
-		binary.BigEndian.PutUint64(buf[:], uint64(len(s)))
-		h.Write(buf[:])
-		h.Write([]byte(s))
+	var stack [1024]byte
+	buf := appendEncoding(stack[:0], e)
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:])
+}
+
+// hashIs reports whether e's fields hash to h, without allocating.
+func hashIs(e Entry, h string) bool {
+	var stack [1024]byte
+	sum := sha256.Sum256(appendEncoding(stack[:0], e))
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], sum[:])
+	return string(hx[:]) == h
+}
+
+// appendEncoding appends e's canonical encoding (see ComputeHash) to buf.
+func appendEncoding(buf []byte, e Entry) []byte {
+	str := func(buf []byte, s string) []byte {
+		buf = binary.BigEndian.AppendUint64(buf, uint64(len(s)))
+		return append(buf, s...)
 	}
-	num := func(h hash.Hash, n int64) {
-		binary.BigEndian.PutUint64(buf[:], uint64(n))
-		h.Write(buf[:])
-	}
-	str(h, EncodingVersion)
-	str(h, e.PII)
-	num(h, e.Seq)
-	num(h, e.Time.UnixNano())
-	str(h, e.Type)
-	str(h, e.Principal)
-	str(h, e.Purpose)
-	str(h, e.Recipient)
-	str(h, e.Decision)
-	str(h, e.Reason)
-	str(h, e.PolicyHash)
-	str(h, e.Prev)
-	return hex.EncodeToString(h.Sum(nil))
+	buf = str(buf, EncodingVersion)
+	buf = str(buf, e.PII)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(e.Seq))
+	buf = binary.BigEndian.AppendUint64(buf, uint64(e.Time.UnixNano()))
+	buf = str(buf, e.Type)
+	buf = str(buf, e.Principal)
+	buf = str(buf, e.Purpose)
+	buf = str(buf, e.Recipient)
+	buf = str(buf, e.Decision)
+	buf = str(buf, e.Reason)
+	buf = str(buf, e.PolicyHash)
+	buf = str(buf, e.Prev)
+	return buf
 }
