@@ -181,9 +181,15 @@ func (p *StickyPolicy) Deadline(storedAt time.Time) (deadline time.Time, ok bool
 //     Permit the recipient (subject-id = Recipient, action-id = disclose,
 //     same resource, purpose and time).
 //
-// Anything else is a Deny whose Reason says which check failed. On Permit
+// Anything else is a Deny whose Reason says which check failed; a request
+// without a Time is denied too. On Permit
 // the XACML obligations and advice are returned.
 func (p *StickyPolicy) Decide(req AccessRequest) Result {
+	if req.Time.IsZero() {
+		// Without a time neither the retention deadline nor the XACML
+		// environment can be decided; refuse rather than guess.
+		return deny("the request carries no time, so the retention period cannot be checked")
+	}
 	if dl, ok := p.Deadline(req.StoredAt); ok && !req.Time.Before(dl) {
 		return deny("the retention period of this data ended at %s; data past its retention deadline is never served",
 			dl.UTC().Format(time.RFC3339))

@@ -81,11 +81,16 @@ type AssignedAttribute struct {
 	Value    string
 }
 
-// StickyPolicy is a PPL sticky policy compiled once for fast repeated
-// decisions. It is immutable and safe for concurrent use.
+// The sticky decision API, implemented in sticky.go:
 //
 //	func CompileSticky(doc *policies.Document, opts ...StickyOption) (*StickyPolicy, error)
+//	func WithTaxonomy(t *policies.Taxonomy) StickyOption
+//	func WithEngineOptions(opts ...engine.Option) StickyOption
 //	func (p *StickyPolicy) Decide(req AccessRequest) Result
 //	func (p *StickyPolicy) Deadline(storedAt time.Time) (time.Time, bool) // retention deadline, if any
 //	func (p *StickyPolicy) Document() *policies.Document
+//	func (p *StickyPolicy) Terms() *policies.DataHandling
+//
+// The XACML request Decide builds uses AttrSubjectID, AttrRole,
+// AttrResourceID, AttrActionID and AttrPurpose (see docs/policy-guide.md).
 var _ = policies.PurposeAny

@@ -175,6 +175,8 @@ func TestDecide(t *testing.T) {
 			Time: t0.AddDate(1, 0, 0), StoredAt: t0}, Deny, "never served"},
 		{"fixed-date deadline passed", fixedDeadline, with(func(r *AccessRequest) { r.Time = time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC) }), Deny,
 			"ended at 2026-04-01T00:00:00Z"},
+		{"no time", typical, with(func(r *AccessRequest) { r.Time = time.Time{} }), Deny, "carries no time"},
+		{"owner without time", typical, AccessRequest{Subject: "alice", Owner: true, Resource: "rec-1", Action: ActionRead, StoredAt: t0}, Deny, "carries no time"},
 		{"no purpose declared", typical, with(func(r *AccessRequest) { r.Purpose = "" }), Deny, "no purpose was declared"},
 		{"unknown action", typical, with(func(r *AccessRequest) { r.Action = "sell" }), Deny, `unknown action "sell"`},
 		{"XACML not applicable", typical, with(func(r *AccessRequest) { r.Subject, r.Roles = "eve", []string{"subject"} }), Deny,
