@@ -298,9 +298,16 @@ func TestConformance(t *testing.T) {
 		err := runCase(c)
 		if err == nil {
 			counts[c.group].pass++
+			if c.group != "mandatory" {
+				t.Logf("passes (%s) %s", c.group, c.id)
+			}
 			continue
 		}
 		counts[c.group].fail++
+		if c.kind == "policy-must-be-rejected" && c.group != "mandatory" {
+			// Every group's must-be-rejected cases must be rejected.
+			t.Errorf("%s %s: %v", c.group, c.id, err)
+		}
 		if c.group == "mandatory" {
 			mandatoryFailures = append(mandatoryFailures, c.id)
 			t.Errorf("%s %s (%s): %v", c.group, c.id, c.kind, err)
