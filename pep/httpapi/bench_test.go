@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"testing"
@@ -79,5 +80,27 @@ func BenchmarkStore(b *testing.B) {
 		if resp.StatusCode != http.StatusCreated {
 			b.Fatalf("status %d", resp.StatusCode)
 		}
+	}
+}
+
+// BenchmarkRetrieve measures pep.Service.Retrieve without HTTP: token
+// lookup, record read, cached decision, and the event + jobs transaction.
+func BenchmarkRetrieve(b *testing.B) {
+	for _, policy := range []string{"subject-policy.xml", "subject-policy-nonotify.xml"} {
+		b.Run("policy="+policy, func(b *testing.B) {
+			e := newEnv(b)
+			id := e.put("alice", "benchmark payload", policy)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				p, err := e.svc.Authenticate(ctx, e.tokens["bob"])
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err := e.svc.Retrieve(ctx, p, id, purposeService); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -49,6 +49,7 @@ type env struct {
 	t      testing.TB
 	srv    *httptest.Server
 	st     *store.Store
+	svc    *pep.Service
 	clock  *fakeClock
 	tokens map[string]string
 }
@@ -93,6 +94,7 @@ func newEnvWith(t testing.TB, svcOpts []pep.Option, apiOpts ...httpapi.Option) *
 		e.tokens[strings.TrimSuffix(p.name, "@example.org")] = tok
 	}
 	svc := pep.New(st, append([]pep.Option{pep.WithClock(e.clock)}, svcOpts...)...)
+	e.svc = svc
 	e.srv = httptest.NewServer(httpapi.New(svc, apiOpts...))
 	t.Cleanup(e.srv.Close)
 	return e
