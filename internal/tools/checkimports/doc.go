@@ -7,7 +7,9 @@
 //     except pep/httpapi and internal/store (and their tests),
 //     internal/client, cmd/..., the tools under bench/ and internal/tools/,
 //     and in package obligations the one file webhook.go (the webhook
-//     notifier; obligations' test files may use net/http to exercise it);
+//     notifier; obligations' test files may use net/http to exercise it),
+//     and the tests of test-only packages (no code outside their tests, e.g.
+//     the end-to-end harness obligations/crashtest that drives the binary);
 //   - github.com/gorilla/mux is imported only by pep/httpapi (and its tests)
 //     and the dependency pins under internal/tools/.
 //

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io"
@@ -93,7 +94,7 @@ func load(ctx context.Context, dir string, patterns []string) (string, []Package
 		add := func(names []string, test bool) error {
 			for _, n := range names {
 				full := filepath.Join(l.Dir, n)
-				f, err := parser.ParseFile(fset, full, nil, parser.ImportsOnly)
+				f, err := parser.ParseFile(fset, full, nil, parser.SkipObjectResolution)
 				if err != nil {
 					return fmt.Errorf("parsing %s: %w", full, err)
 				}
@@ -102,6 +103,12 @@ func load(ctx context.Context, dir string, patterns []string) (string, []Package
 					rel = full
 				}
 				file := File{Path: filepath.ToSlash(rel), Test: test}
+				for _, d := range f.Decls {
+					if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
+						continue
+					}
+					file.Decls++
+				}
 				for _, is := range f.Imports {
 					ip, err := strconv.Unquote(is.Path.Value)
 					if err != nil {

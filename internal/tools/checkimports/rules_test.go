@@ -43,7 +43,7 @@ func TestCheck(t *testing.T) {
 		{"pep may import obligations", []Package{pkg("pep", file("pep/a.go", mod+"/obligations", mod+"/pdp"))}, nil},
 		{"pep imports net/http", []Package{pkg("pep", file("pep/a.go", "net/http"))},
 			[]string{`pep/a.go:3: imports "net/http": only pep/httpapi`}},
-		{"pep test imports httptest", []Package{pkg("pep", file("pep/a_test.go", "net/http/httptest"))}, []string{`"net/http/httptest"`}},
+		{"pep test imports httptest", []Package{pkg("pep", File{Path: "pep/a.go", Decls: 2}, file("pep/a_test.go", "net/http/httptest"))}, []string{`"net/http/httptest"`}},
 		{"pdp imports database/sql/driver", []Package{pkg("pdp", file("pdp/a.go", "database/sql/driver"))}, []string{`"database/sql/driver"`}},
 		{"allowed net/http and sql", []Package{
 			pkg("pep/httpapi", file("pep/httpapi/api.go", "net/http", "github.com/gorilla/mux"), file("pep/httpapi/api_test.go", "net/http/httptest")),
@@ -59,6 +59,12 @@ func TestCheck(t *testing.T) {
 			[]string{`obligations/runner.go:4: imports "net/http": in obligations only webhook.go`}},
 		{"obligations subpackage has no exception", []Package{pkg("obligations/x", file("obligations/x/webhook.go", "net/http"))},
 			[]string{`obligations/x/webhook.go:3`}},
+		{"test-only harness may drive the server", []Package{pkg("obligations/crashtest",
+			File{Path: "obligations/crashtest/doc.go"},
+			file("obligations/crashtest/crash_test.go", "net/http", "net/http/httptest"))}, nil},
+		{"a package with code is not test-only", []Package{pkg("obligations/x",
+			File{Path: "obligations/x/x.go", Decls: 1},
+			file("obligations/x/x_test.go", "net/http"))}, []string{`obligations/x/x_test.go:3: imports "net/http"`}},
 		{"mux outside httpapi", []Package{
 			pkg("pep", file("pep/r.go", "github.com/gorilla/mux")),
 			pkg("cmd/stickyd", file("cmd/stickyd/serve.go", "github.com/gorilla/mux")),
@@ -119,6 +125,9 @@ func TestRunOnModule(t *testing.T) {
 			1, []string{`obligations/hook.go:3: imports "net/http": in obligations only webhook.go`}},
 		{"test file of pep", map[string]string{"pep/pep_test.go": "package pep\n\nimport _ \"net/http/httptest\"\n"},
 			1, []string{`pep/pep_test.go:3: imports "net/http/httptest"`}},
+		{"test-only package", map[string]string{
+			"e2e/doc.go":      "// Package e2e drives the binary.\npackage e2e\n",
+			"e2e/e2e_test.go": "package e2e\n\nimport _ \"net/http\"\n"}, 0, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
