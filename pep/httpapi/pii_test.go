@@ -93,6 +93,7 @@ func TestReadDenials(t *testing.T) {
 		{"not a delegate", id, "carol", purposeService, 403, "carol@example.org"},
 		{"another subject's data", id, "dave", "", 403, "only its own records"},
 		{"another subject's data with purpose", id, "dave", purposeService, 403, "only its own records"},
+		{"admin not granted by the policy", id, "root", purposeService, 403, "root@example.org"},
 		{"no purpose", id, "bob", "", 400, "purpose"},
 		{"no token", id, "", purposeService, 401, "Bearer"},
 		{"bad token", id, "sticky_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", purposeService, 401, "token"},
@@ -124,8 +125,8 @@ func TestReadDenials(t *testing.T) {
 				}
 			}
 		}
-		if denied != 4 {
-			t.Errorf("%d denied events, want 4 (wrong purpose, not a delegate, another subject twice)", denied)
+		if denied != 5 {
+			t.Errorf("%d denied events, want 5 (wrong purpose, not a delegate, another subject twice, admin)", denied)
 		}
 	})
 	t.Run("malformed Authorization", func(t *testing.T) {
