@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"mime"
 	"strings"
 	"time"
 )
@@ -44,6 +43,33 @@ func (r *Rule) Matches(rec Record, now time.Time, covers Covers) bool {
 	if covers == nil {
 		covers = exactCovers
 	}
+	return r.matches(&rec, mediaType(rec.ContentType), r.cutoff(now), covers)
+}
+
+// cutoff is the older_than bound at now (zero without the filter).
+func (r *Rule) cutoff(now time.Time) time.Time {
+	if r.Filters.OlderThan == nil {
+		return time.Time{}
+	}
+	return r.Filters.OlderThan.Before(now)
+}
+
+// mediaType returns a content type's media type, lower-case, without
+// parameters.
+func mediaType(ct string) string {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	for i := 0; i < len(ct); i++ {
+		if c := ct[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(ct)
+		}
+	}
+	return ct
+}
+
+func (r *Rule) matches(rec *Record, mt string, cutoff time.Time, covers Covers) bool {
 	switch r.Type {
 	case Pseudonymise:
 		if rec.State != StateOriginal {
@@ -54,7 +80,7 @@ func (r *Rule) Matches(rec Record, now time.Time, covers Covers) bool {
 			return false
 		}
 	}
-	if !r.inCategories(rec) {
+	if !r.inCategories(rec.Category, mt) {
 		return false
 	}
 	f := &r.Filters
@@ -70,7 +96,7 @@ func (r *Rule) Matches(rec Record, now time.Time, covers Covers) bool {
 	if !f.CreatedAfter.IsZero() && rec.StoredAt.Before(f.CreatedAfter) {
 		return false
 	}
-	if f.OlderThan != nil && !rec.StoredAt.Before(f.OlderThan.Before(now)) {
+	if f.OlderThan != nil && !rec.StoredAt.Before(cutoff) {
 		return false
 	}
 	if f.Purpose != "" {
@@ -88,22 +114,20 @@ func (r *Rule) Matches(rec Record, now time.Time, covers Covers) bool {
 	return true
 }
 
-func (r *Rule) inCategories(rec Record) bool {
-	mt, _, err := mime.ParseMediaType(rec.ContentType)
-	if err != nil {
-		mt = strings.ToLower(strings.TrimSpace(rec.ContentType))
-	}
+// inCategories reports whether a record of this category label and media
+// type is in one of the rule's categories.
+func (r *Rule) inCategories(category, mt string) bool {
 	typ, _, _ := strings.Cut(mt, "/")
 	for _, c := range r.Categories {
 		switch {
 		case c == "*" || c == "*/*":
 			return true
 		case strings.Contains(c, "/"):
-			ct, sub, _ := strings.Cut(strings.ToLower(c), "/")
-			if sub == "*" && ct == typ || ct+"/"+sub == mt {
+			ct, sub, _ := strings.Cut(c, "/")
+			if sub == "*" && strings.EqualFold(ct, typ) || strings.EqualFold(c, mt) {
 				return true
 			}
-		case c == rec.Category:
+		case c == category:
 			return true
 		}
 	}
@@ -137,12 +161,21 @@ func (rs *RuleSet) Plan(recs []Record, now time.Time, covers Covers) []Change {
 		rule int
 		also []string
 	}
+	if covers == nil {
+		covers = exactCovers
+	}
+	cutoffs := make([]time.Time, len(rs.Rules))
+	for j := range rs.Rules {
+		cutoffs[j] = rs.Rules[j].cutoff(now)
+	}
 	picks := make([]pick, len(recs))
-	for i, rec := range recs {
+	for i := range recs {
+		rec := &recs[i]
+		mt := mediaType(rec.ContentType)
 		picks[i].rule = -1
 		for j := range rs.Rules {
 			r := &rs.Rules[j]
-			if !r.Matches(rec, now, covers) {
+			if !r.matches(rec, mt, cutoffs[j], covers) {
 				continue
 			}
 			cur := picks[i].rule

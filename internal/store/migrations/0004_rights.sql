@@ -83,3 +83,10 @@ CREATE TABLE audit_checkpoints (
     entries INTEGER NOT NULL,
     time    INTEGER NOT NULL
 );
+
+-- Forget looks up everything of one identity: index what it searches by.
+CREATE INDEX identities_identity ON identities (identity);
+CREATE INDEX tombstones_subject ON tombstones (subject);
+CREATE INDEX disclosures_disclosed_by ON disclosures (disclosed_by);
+CREATE INDEX jobs_owner ON jobs (owner);
+CREATE INDEX jobs_address ON jobs (address);
