@@ -38,6 +38,12 @@ const (
 	TypeObligationFail = "obligation_failed"
 	TypeLogged         = "logged"
 	TypeAnonymised     = "anonymised"
+	// Data-subject rights and operator rules (issue 7).
+	TypePseudonymised = "pseudonymised"
+	TypeRestored      = "restored"
+	TypeErased        = "erased"
+	TypeReidentified  = "reidentified"
+	TypeExported      = "exported"
 )
 
 // EncodingVersion names the canonical encoding that Hash covers. It is

@@ -34,8 +34,9 @@ type Input struct {
 	// Policies are the record's policies by hash (the entries' PolicyHash).
 	Policies map[string]Policy
 	// Default is used for entries whose PolicyHash is not in Policies (the
-	// policy given with --policy); nil means such entries are reported as
-	// RuleUnknownPolicy.
+	// policy given with --policy). Without it such entries (e.g. under a
+	// policy erased when its data subject was forgotten) are checked only
+	// by the rules that need no policy, and the report's notes say so.
 	Default Policy
 	// At is the check time: entries after it are ignored and deadlines
 	// after it are not yet due.
@@ -92,7 +93,8 @@ type run struct {
 	storedAt time.Time
 	report   Report
 	notes    map[string]bool
-	// deleted is the first deletion entry, nil while the record exists.
+	// deleted is the deletion entry in effect, nil while the record exists
+	// (or after it was restored).
 	deleted *audit.Entry
 	// disclosedBy maps a recipient's pseudonym to the discloser's.
 	disclosedBy map[string]string
@@ -190,8 +192,8 @@ func isUse(e *audit.Entry) bool {
 // entry applies the per-entry rules.
 func (r *run) entry(e *audit.Entry) {
 	pol := r.policy(e)
-	if pol == nil && (isUse(e) || e.Type == audit.TypeStored || e.Type == audit.TypePolicyUpdated) {
-		r.violate(RuleUnknownPolicy, e.Seq, "the entry names policy %s, which is not available: the entry could not be checked", shortHash(e.PolicyHash))
+	if pol == nil {
+		r.note(fmt.Sprintf("%s is not available (erased, or not in the export): entries written under it were checked only for use after deletion and double deletion", shortHash(e.PolicyHash)))
 	}
 	if isUse(e) {
 		if r.deleted != nil {
@@ -223,6 +225,12 @@ func (r *run) entry(e *audit.Entry) {
 		} else {
 			r.deleted = e
 		}
+	case audit.TypeErased:
+		if r.deleted == nil {
+			r.deleted = e // erased without a deletion first: the erasure deletes
+		}
+	case audit.TypeRestored:
+		r.deleted = nil // back within its restore window
 	}
 }
 

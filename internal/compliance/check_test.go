@@ -169,6 +169,14 @@ func TestCheck(t *testing.T) {
 		{"deletion not yet due", func(t testing.TB) *logBuilder {
 			return newLog(t, "basic.xml")
 		}, day(29), nil},
+		{"deleted, restored, deleted again", func(t testing.TB) *logBuilder {
+			return newLog(t, "basic.xml").deleted(day(1)).add(day(2), audit.TypeRestored, alice, "", "", "Permit", "").
+				read(day(3), bob, service).notified(day(3)+time.Second, service).deleted(day(4)).
+				add(day(5), audit.TypeErased, "", "", "", "", "restore window ended")
+		}, day(40), nil},
+		{"erased without a deletion", func(t testing.TB) *logBuilder {
+			return newLog(t, "basic.xml").add(day(1), audit.TypeErased, "", "", "", "", "").read(day(2), bob, service).notified(day(2)+time.Second, service)
+		}, day(3), []want{{RuleUseAfterDeletion, 3}}},
 		{"double delete", func(t testing.TB) *logBuilder {
 			return newLog(t, "basic.xml").deleted(day(1)).deleted(day(2))
 		}, day(3), []want{{RuleDoubleDelete, 3}}},
@@ -272,17 +280,21 @@ func TestCheckWithoutIdentities(t *testing.T) {
 }
 
 func TestCheckUnknownPolicy(t *testing.T) {
-	l := newLog(t, "basic.xml").read(time.Hour, bob, service).log(true)
-	rep := NewChecker().Check(Input{Log: l, Policies: map[string]Policy{}, At: t0.Add(day(1))})
-	if rep.Verdict != NonCompliant || rep.Violations[0].Rule != RuleUnknownPolicy {
-		t.Fatalf("report = %+v, want %s", rep, RuleUnknownPolicy)
+	l := newLog(t, "basic.xml").read(time.Hour, bob, service).deleted(2*time.Hour).read(3*time.Hour, bob, service).log(true)
+	rep := NewChecker().Check(Input{Log: l, Policies: map[string]Policy{}, At: t0.Add(day(40))})
+	if rep.Verdict != NonCompliant || len(rep.Violations) != 1 || rep.Violations[0].Rule != RuleUseAfterDeletion {
+		t.Fatalf("report = %+v, want only %s", rep, RuleUseAfterDeletion)
+	}
+	if len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], "is not available") {
+		t.Errorf("notes = %q, want one saying the policy is not available", rep.Notes)
 	}
 	def, err := ParsePolicy(readPolicy(t, "basic.xml"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	l = newLog(t, "basic.xml").read(time.Hour, bob, service).log(true)
 	rep = NewChecker().Check(Input{Log: l, Policies: map[string]Policy{}, Default: def, At: t0.Add(time.Hour + time.Second)})
-	if rep.Verdict != Compliant {
+	if rep.Verdict != Compliant || len(rep.Notes) != 0 {
 		t.Fatalf("with the default policy: %+v", rep)
 	}
 }

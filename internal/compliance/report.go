@@ -54,9 +54,6 @@ const (
 	// not in time.
 	RuleObligationMissing Rule = "obligation-missing"
 	RuleObligationLate    Rule = "obligation-late"
-	// RuleUnknownPolicy: an entry names a policy hash for which no policy is
-	// available, so the entry could not be checked.
-	RuleUnknownPolicy Rule = "unknown-policy"
 )
 
 // Verdict is the outcome of a check.
