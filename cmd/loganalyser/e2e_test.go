@@ -327,6 +327,26 @@ func TestEndToEnd(t *testing.T) {
 			t.Error("stickyd log export of an unknown record succeeded")
 		}
 	})
+	t.Run("after the data subject is forgotten", func(t *testing.T) {
+		code, body := l.do("alice", http.MethodPost, "/v1/subjects/alice@example.org/forget", "", nil)
+		l.expect(http.StatusOK, code, body, "alice forgets herself")
+		for _, rec := range []string{id, forgotten} {
+			code, rep, errs := analyse("--data", l.dir, rec)
+			if code != exitCompliant || rep.Verdict != compliance.Compliant {
+				t.Fatalf("record %s after forget: exit %d, report %+v, stderr %s", rec, code, rep, errs)
+			}
+			if strings.Contains(fmt.Sprint(rep), "alice@example.org") {
+				t.Errorf("the report after forget names the forgotten subject: %+v", rep)
+			}
+		}
+		after := exportLog("--identities", id)
+		if strings.Contains(string(after), `"alice@example.org"`) {
+			t.Errorf("the export after forget still maps a pseudonym to the forgotten subject")
+		}
+		if !strings.HasPrefix(strings.SplitN(string(after), "\n", 2)[1], lines[1]) {
+			t.Errorf("the chain changed when the subject was forgotten")
+		}
+	})
 	t.Run("forging any line is tampering", func(t *testing.T) {
 		for i := 1; i < len(lines); i++ {
 			var m map[string]any
