@@ -64,6 +64,7 @@ type StickyPolicy struct {
 	xacml      *engine.Policy
 	policyID   string
 	purposes   []string
+	allowedSet policies.PurposeSet
 	allowed    string // purposes for reasons, "none" when empty
 	downstream bool
 	recipients *engine.Policy // nested downstream policy, nil when none
@@ -132,6 +133,7 @@ func CompileSticky(doc *policies.Document, opts ...StickyOption) (*StickyPolicy,
 			}
 		}
 	}
+	p.allowedSet = p.tax.NewPurposeSet(p.purposes)
 	p.allowed = "none"
 	if len(p.purposes) > 0 {
 		p.allowed = strings.Join(p.purposes, ", ")
@@ -215,7 +217,7 @@ func (p *StickyPolicy) Decide(req AccessRequest) Result {
 	if resp.Decision != engine.Permit {
 		return p.xacmlDenial(resp, req.Subject, req.Action, "")
 	}
-	if !p.tax.CoversAny(p.purposes, req.Purpose) {
+	if !p.allowedSet.Covers(req.Purpose) {
 		if p.terms == nil {
 			return deny("purpose %s is not allowed: the policy has no data handling part, so it allows no purpose", req.Purpose)
 		}

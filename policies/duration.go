@@ -261,7 +261,12 @@ func (d Duration) AddTo(t time.Time) time.Time {
 		t = time.Date(y, m, day, hh, mm, ss, t.Nanosecond(), t.Location())
 	}
 	if d.Days != 0 {
-		t = t.AddDate(0, 0, sign*d.Days)
+		if t.Location() == time.UTC {
+			// A day is always 24 hours in UTC; skip the calendar.
+			t = t.Add(time.Duration(sign*d.Days) * 24 * time.Hour)
+		} else {
+			t = t.AddDate(0, 0, sign*d.Days)
+		}
 	}
 	return t.Add(time.Duration(sign) * d.Clock)
 }

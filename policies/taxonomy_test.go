@@ -244,3 +244,28 @@ func BenchmarkCovers(b *testing.B) {
 		}
 	}
 }
+
+func TestPurposeSet(t *testing.T) {
+	tax := DefaultTaxonomy()
+	sets := map[string][]string{
+		"dpv":     {dpv + "Marketing", dpv + "ServiceProvision"},
+		"unknown": {"https://x.example/p"},
+		"any":     {PurposeAny},
+		"none":    nil,
+		"mixed":   {"https://x.example/p", P3P11Prefix + "marketing", dpv + "ResearchAndDevelopment"},
+	}
+	requests := []string{"", dpv + "Marketing", dpv + "TargetedAdvertising", dpv + "ServiceProvision", dpv + "Purpose",
+		dpv + "AcademicResearch", "https://x.example/p", "https://x.example/q", P3P11Prefix + "marketing", PurposeAny}
+	for name, allowed := range sets {
+		s := tax.NewPurposeSet(allowed)
+		for _, r := range requests {
+			if got, want := s.Covers(r), tax.CoversAny(allowed, r); got != want {
+				t.Errorf("%s: Covers(%q) = %v, CoversAny says %v", name, r, got, want)
+			}
+		}
+	}
+	s := tax.NewPurposeSet(sets["dpv"])
+	if a := testing.AllocsPerRun(100, func() { s.Covers(dpv + "TargetedAdvertising") }); a != 0 {
+		t.Errorf("PurposeSet.Covers allocates %v times", a)
+	}
+}
