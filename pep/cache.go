@@ -69,3 +69,40 @@ func (c *policyCache) len() int {
 	defer c.mu.RUnlock()
 	return len(c.m)
 }
+
+// compiledCache keeps compiled sticky policies by the SHA-256 of their XML,
+// so that records stored under the same policy text share one compiled
+// policy and a store under a known policy skips parsing and compiling
+// (*pdp.StickyPolicy is immutable and record-independent). Bounded like
+// policyCache.
+type compiledCache struct {
+	mu  sync.RWMutex
+	max int
+	m   map[string]*pdp.StickyPolicy
+}
+
+func newCompiledCache(max int) *compiledCache {
+	if max <= 0 {
+		max = 1
+	}
+	return &compiledCache{max: max, m: make(map[string]*pdp.StickyPolicy)}
+}
+
+func (c *compiledCache) get(hash string) (*pdp.StickyPolicy, bool) {
+	c.mu.RLock()
+	p, ok := c.m[hash]
+	c.mu.RUnlock()
+	return p, ok
+}
+
+func (c *compiledCache) put(hash string, p *pdp.StickyPolicy) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[hash]; !ok && len(c.m) >= c.max {
+		for k := range c.m {
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[hash] = p
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/stickypolicy/sticky/pdp"
 	"github.com/stickypolicy/sticky/policies"
 )
 
@@ -48,21 +49,21 @@ func (s *Service) Create(ctx context.Context, p Principal, in CreateInput) (Reco
 	if in.Policy == nil {
 		return Record{}, fmt.Errorf("%w: the policy part is missing", ErrInvalidInput)
 	}
-	doc, err := s.parsePolicy(in.Policy)
-	if err != nil {
-		return Record{}, err
-	}
 	xml := in.Policy
+	var pol *pdp.StickyPolicy
+	var err error
 	if p.Role == RoleController {
+		doc, err := s.parsePolicy(in.Policy)
+		if err != nil {
+			return Record{}, err
+		}
 		if xml, err = s.agree(ctx, subject, doc); err != nil {
 			return Record{}, err
 		}
-		if doc, err = s.parsePolicy(xml); err != nil {
+		if pol, err = s.compileXML(xml); err != nil {
 			return Record{}, fmt.Errorf("the agreed sticky policy: %w", err)
 		}
-	}
-	pol, err := s.compile(doc)
-	if err != nil {
+	} else if pol, err = s.compileXML(xml); err != nil {
 		return Record{}, err
 	}
 	data := in.Data

@@ -87,6 +87,10 @@ func (s *Service) policyFor(rec Record) (*pdp.StickyPolicy, error) {
 	if p, ok := s.cache.get(rec.ID, rec.PolicyVersion); ok {
 		return p, nil
 	}
+	if p, ok := s.compiled.get(rec.PolicyHash); ok && rec.PolicyHash != "" {
+		s.cache.put(rec.ID, rec.PolicyVersion, p)
+		return p, nil
+	}
 	doc, err := policies.Parse(rec.Policy)
 	if err != nil {
 		return nil, errStoredPolicy
@@ -96,6 +100,31 @@ func (s *Service) policyFor(rec Record) (*pdp.StickyPolicy, error) {
 		return nil, errStoredPolicy
 	}
 	s.cache.put(rec.ID, rec.PolicyVersion, p)
+	if rec.PolicyHash != "" {
+		s.compiled.put(rec.PolicyHash, p)
+	}
+	return p, nil
+}
+
+// compileXML parses, validates and compiles a policy document the caller
+// sent, reusing the compiled policy of identical XML.
+func (s *Service) compileXML(xml []byte) (*pdp.StickyPolicy, error) {
+	if err := s.checkXML("policy", xml); err != nil {
+		return nil, err
+	}
+	hash := policyHash(xml)
+	if p, ok := s.compiled.get(hash); ok {
+		return p, nil
+	}
+	doc, err := s.parsePolicy(xml)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.compile(doc)
+	if err != nil {
+		return nil, err
+	}
+	s.compiled.put(hash, p)
 	return p, nil
 }
 
@@ -135,11 +164,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, p Principal, id string, xml 
 			err := s.logDenial(ctx, rec, p, "", "only the record's data subject may change its policy")
 			return Record{}, err
 		}
-		doc, err := s.parsePolicy(xml)
-		if err != nil {
-			return Record{}, err
-		}
-		pol, err := s.compile(doc)
+		pol, err := s.compileXML(xml)
 		if err != nil {
 			return Record{}, err
 		}

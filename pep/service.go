@@ -57,6 +57,7 @@ type Service struct {
 	tax           *policies.Taxonomy
 	planner       *obligations.Planner
 	cache         *policyCache
+	compiled      *compiledCache
 	ibe           IBE
 	kick          func()
 	maxPolicy     int
@@ -88,7 +89,9 @@ func WithMaxPolicyBytes(n int) Option { return func(s *Service) { s.maxPolicy = 
 
 // WithPolicyCacheSize bounds the number of compiled policies kept in memory
 // (default DefaultPolicyCacheSize).
-func WithPolicyCacheSize(n int) Option { return func(s *Service) { s.cache = newPolicyCache(n) } }
+func WithPolicyCacheSize(n int) Option {
+	return func(s *Service) { s.cache, s.compiled = newPolicyCache(n), newCompiledCache(n) }
+}
 
 // DefaultMaxPolicyBytes is the default policy document limit (1 MiB).
 const DefaultMaxPolicyBytes = 1 << 20
@@ -104,6 +107,9 @@ func New(store Store, opts ...Option) *Service {
 	}
 	if s.cache == nil {
 		s.cache = newPolicyCache(DefaultPolicyCacheSize)
+	}
+	if s.compiled == nil {
+		s.compiled = newCompiledCache(DefaultPolicyCacheSize)
 	}
 	if s.kick == nil {
 		s.kick = func() {}
