@@ -41,6 +41,7 @@ type options struct {
 	resolver Resolver
 	clock    func() time.Time
 	noFold   bool // tests: keep constant expressions as closures
+	noIndex  bool // tests: no rule index
 }
 
 // WithResolver resolves PolicyIdReference and PolicySetIdReference at
@@ -683,6 +684,7 @@ type cPolicy struct {
 	target  *cTarget
 	alg     xacml.CombiningAlg
 	rules   []*cRule
+	index   *ruleIndex
 	kids    []node
 	obs     []cOb
 	adv     []cOb
@@ -701,7 +703,11 @@ func (p *cPolicy) eval(c *evalCtx) (Decision, *Status) {
 	if p.set {
 		d, st = combinePolicies(c, p.alg, p.kids)
 	} else {
-		d, st = combineRules(c, p.alg, p.rules)
+		rules := p.rules
+		if p.index != nil {
+			rules = p.index.candidates(c, rules)
+		}
+		d, st = combineRules(c, p.alg, rules)
 	}
 	if t == matchIndeterminate {
 		c.truncate(m)
@@ -753,6 +759,9 @@ func (cp *compiler) policy(p *xacml.Policy) *cPolicy {
 		}
 		seen[r.ID] = true
 		cpol.rules = append(cpol.rules, cp.rule(r, sc))
+	}
+	if !cp.opts.noIndex {
+		cpol.index = buildRuleIndex(cpol.rules)
 	}
 	cpol.obs, cpol.adv = cp.obligations(p.Obligations, p.Advice, sc)
 	return cpol

@@ -52,7 +52,7 @@ func benchPolicy(n int) string {
 	return b.String()
 }
 
-func compileBench(tb testing.TB, n int) *Policy {
+func compileBench(tb testing.TB, n int, opts ...Option) *Policy {
 	tb.Helper()
 	doc, err := xmlsafe.Parse([]byte(benchPolicy(n)), xmlsafe.Limits{MaxBytes: 64 << 20, MaxElements: 2_000_000})
 	if err != nil {
@@ -62,7 +62,7 @@ func compileBench(tb testing.TB, n int) *Policy {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p, err := Compile(root)
+	p, err := Compile(root, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func compileBench(tb testing.TB, n int) *Policy {
 var benchNow = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
 // fillBench builds the request the sticky decision sends: six attributes.
-// The subject is the one the last rule names, so every rule is visited.
+// The subject is the one the last rule names, so a scan visits every rule.
 func fillBench(req *Request, n int) {
 	req.Reset()
 	req.Add(CategorySubject, xacml.AttrSubjectID, String(fmt.Sprintf("user%d@example.org", n-1)))
@@ -114,6 +114,25 @@ func BenchmarkEvaluate(b *testing.B) {
 	for _, n := range []int{10, 100, 10000} {
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
 			p := compileBench(b, n)
+			req := NewRequest()
+			fillBench(req, n)
+			if d := p.Evaluate(req).Decision; d != Permit {
+				b.Fatalf("decision %v", d)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = p.Evaluate(req)
+			}
+		})
+	}
+}
+
+// BenchmarkEvaluateScan is BenchmarkEvaluate without the rule index: every
+// rule is visited.
+func BenchmarkEvaluateScan(b *testing.B) {
+	for _, n := range []int{100, 10000} {
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			p := compileBench(b, n, func(o *options) { o.noIndex = true })
 			req := NewRequest()
 			fillBench(req, n)
 			if d := p.Evaluate(req).Decision; d != Permit {

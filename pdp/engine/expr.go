@@ -241,21 +241,23 @@ func (c *evalCtx) spend(n int) *Status {
 
 // evalCtx is the per-evaluation state, owned by a Request.
 type evalCtx struct {
-	steps   int
-	req     *Request
-	now     time.Time
-	nowSet  bool
-	clock   func() time.Time
-	slotOf  []int32
-	start   []int32
-	pool    []Value
-	issuers []string
-	scratch []Value
-	envBuf  [3]Value
-	cur     Value // the bag element a Match function is applied to
-	obs     []Obligation
-	adv     []Obligation
-	pids    []PolicyIdentifier
+	steps     int
+	req       *Request
+	now       time.Time
+	nowSet    bool
+	clock     func() time.Time
+	slotOf    []int32
+	start     []int32
+	pool      []Value
+	issuers   []string
+	scratch   []Value
+	envBuf    [3]Value
+	cur       Value // the bag element a Match function is applied to
+	cand      []int32
+	candRules []*cRule
+	obs       []Obligation
+	adv       []Obligation
+	pids      []PolicyIdentifier
 }
 
 // lookup returns the values of the attribute in slot with data type dt
