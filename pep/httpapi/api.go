@@ -102,6 +102,12 @@ func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) { a.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rw := &statusWriter{ResponseWriter: w}
+	if r.ContentLength > a.maxBody {
+		// Declared too large: answer at once, without reading the body.
+		a.writeError(rw, r, &http.MaxBytesError{Limit: a.maxBody})
+		a.log.Info("request", "method", r.Method, "route", "unmatched", "status", rw.status, "duration", time.Since(start))
+		return
+	}
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(rw, r.Body, a.maxBody)
 	}

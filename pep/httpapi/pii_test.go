@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -200,6 +201,13 @@ func TestBadInput(t *testing.T) {
 		big := part{name: "data", value: bytes.Repeat([]byte("x"), 65<<10)}
 		wantError(t, e.post("alice", big, pol), 413, "64 KiB")
 	})
+	t.Run("oversize chunked body", func(t *testing.T) {
+		body, ct := multipartBody(t, part{name: "data", value: bytes.Repeat([]byte("y"), 80<<10)}, pol)
+		// io.MultiReader hides the length: the request is sent chunked and the
+		// limit is enforced while reading.
+		r := e.do(http.MethodPost, "/v1/pii", "alice", io.MultiReader(body), map[string]string{"Content-Type": ct})
+		wantError(t, r, 413, "64 KiB")
+	})
 	t.Run("controller without subject", func(t *testing.T) {
 		wantError(t, e.post("bob", data, part{name: "policy", value: readTestdata(t, "controller-policy.xml")}), 400, "must name the data subject")
 	})
@@ -223,6 +231,12 @@ func TestBadInput(t *testing.T) {
 		if strings.TrimSpace(string(r.body)) != "[]" {
 			t.Errorf("records after only failed stores: %s", r.body)
 		}
+	})
+	t.Run("oversize policy update", func(t *testing.T) {
+		id := e.put("alice", "x", "subject-policy.xml")
+		big := bytes.Repeat([]byte(" "), 70<<10)
+		r := e.do(http.MethodPut, "/v1/pii/"+id+"/policy", "alice", io.MultiReader(bytes.NewReader(big)), map[string]string{"Content-Type": "application/xml"})
+		wantError(t, r, 413, "too large")
 	})
 	t.Run("non-JSON body", func(t *testing.T) {
 		id := e.put("alice", "x", "subject-policy.xml")
