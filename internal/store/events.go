@@ -15,6 +15,9 @@ import (
 // the pseudonyms' identities, numbers the event after the record's last one
 // and seals it onto the record's hash chain.
 func (t *Tx) AppendEvent(ctx context.Context, in pep.EventInput) (pep.Event, error) {
+	if err := t.forgottenOwner(ctx, &in); err != nil { // rights.go
+		return pep.Event{}, err
+	}
 	key, err := t.subjectKey(ctx, in.Subject)
 	if err != nil {
 		return pep.Event{}, err

@@ -252,10 +252,50 @@ func (t *Tx) forgetDigest(ctx context.Context, identity string) (string, error) 
 	} else if err != nil {
 		return "", fmt.Errorf("store: %w", err)
 	}
+	return digestWith(key, identity), nil
+}
+
+// digestWith is the suppression-list HMAC of identity under key.
+func digestWith(key []byte, identity string) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte("sticky-forgotten-v1\x00"))
 	m.Write([]byte(identity))
-	return hex.EncodeToString(m.Sum(nil)), nil
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+const forgottenOwnerSQL = `SELECT subject FROM tombstones WHERE pii = ? AND subject LIKE 'forgotten:%'`
+
+// forgottenOwner makes an event of a record whose data subject was
+// forgotten log under the forget placeholder: a write that raced with
+// forget (it read the record before, and appends after, the erasure) must
+// not bring back a key or identity rows for the forgotten subject.
+func (t *Tx) forgottenOwner(ctx context.Context, in *pep.EventInput) error {
+	var owner string
+	err := t.tx.QueryRowContext(ctx, forgottenOwnerSQL, in.PII).Scan(&owner)
+	switch {
+	case isNoRows(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("store: %w", err)
+	}
+	if in.Subject != owner {
+		in.Subject = owner
+		if in.Principal != "" && in.Principal != owner && t.isForgotten(ctx, in.Principal) {
+			in.Principal = ""
+		}
+	}
+	return nil
+}
+
+// isForgotten reports whether identity is on the suppression list.
+func (t *Tx) isForgotten(ctx context.Context, identity string) bool {
+	var key []byte
+	if err := t.tx.QueryRowContext(ctx, `SELECT key FROM rights_secret WHERE id = 1`).Scan(&key); err != nil {
+		return false
+	}
+	var n int
+	t.tx.QueryRowContext(ctx, `SELECT count(*) FROM forgotten WHERE digest = ?`, digestWith(key, identity)).Scan(&n)
+	return n > 0
+}

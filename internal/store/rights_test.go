@@ -254,6 +254,23 @@ func TestForget(t *testing.T) {
 		t.Errorf("kept reports = %s, %v", reports, err)
 	}
 
+	// A write that raced with forget (it read the record before the
+	// erasure) logs under the placeholder, never as alice again.
+	err = s.WriteTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.AppendEvent(ctx, pep.EventInput{PII: "ra1", Subject: w.alice, Time: w.now.Add(time.Hour), Type: pep.EventDenied,
+			Principal: w.alice, Decision: "Deny", PolicyHash: "h1"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fileContains(t, s.Path(), []byte(w.alice)) {
+		t.Error("a late event brought the identity back")
+	}
+	if err := verifyLinks(rawEntries(t, s, "ra1")); err != nil {
+		t.Error(err)
+	}
+
 	// Twice: nothing new.
 	before = dump(t, s.ReadDB())
 	again, err := s.Forget(ctx, forgetReq(w, w.alice, false))
