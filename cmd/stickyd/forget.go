@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/stickypolicy/sticky/internal/store"
@@ -45,7 +47,7 @@ func runForget(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "stickyd forget: %v\n", err)
 		return exitUsage
 	}
-	st, err := store.Open(ctx, *data)
+	st, err := openExisting(ctx, *data)
 	if err != nil {
 		fmt.Fprintf(stderr, "stickyd forget: %v\n", err)
 		return exitFailure
@@ -67,12 +69,21 @@ func runForget(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 // rulesRun plans (dryRun) or executes a rule set on the store in data.
 func rulesRun(ctx context.Context, data string, set *rules.RuleSet, dryRun bool) (any, error) {
-	st, err := store.Open(ctx, data)
+	st, err := openExisting(ctx, data)
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
 	return pep.New(st).RunRules(ctx, set, dryRun)
+}
+
+// openExisting opens the store in dir, refusing a directory without a
+// database (rather than creating an empty one).
+func openExisting(ctx context.Context, dir string) (*store.Store, error) {
+	if _, err := os.Stat(filepath.Join(dir, store.FileName)); err != nil {
+		return nil, fmt.Errorf("no Sticky database in %s (%s missing)", dir, store.FileName)
+	}
+	return store.Open(ctx, dir)
 }
 
 // rightsOptions are the data-subject rights flags of `stickyd serve`.

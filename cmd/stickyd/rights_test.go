@@ -95,6 +95,13 @@ func TestForgetCommand(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, `no data subject "nobody@example.org" is known`) {
 		t.Errorf("unknown subject = %d: %s", code, errs)
 	}
+	empty := filepath.Join(t.TempDir(), "none")
+	if code, _, errs := runCmd(t, "forget", "--data", empty, "zed@example.org"); code != 1 || !strings.Contains(errs, "no Sticky database") {
+		t.Errorf("forget on a directory without a database = %d: %s", code, errs)
+	}
+	if _, err := os.Stat(empty); !os.IsNotExist(err) {
+		t.Error("forget created a data directory")
+	}
 	for _, args := range [][]string{{"forget", "--data", dir}, {"forget", "--data", dir, "a", "b"}, {"forget", "--data", dir, "has space"}, {"forget", "--nope"}} {
 		if code, _, _ := runCmd(t, args...); code != 2 {
 			t.Errorf("%v = %d, want 2", args, code)
