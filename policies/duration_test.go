@@ -219,3 +219,30 @@ func TestDurationText(t *testing.T) {
 		t.Errorf("UnmarshalText(1 day) = %v", err)
 	}
 }
+
+// FuzzParseDuration checks that ParseDuration never panics, that accepted
+// durations print canonically and parse back equal, and that adding them
+// to a time never panics.
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"PT30S", "P30D", "P0Y3M0DT0H0M0S", "-PT1.5S", "P1Y2M3DT4H5M6.789S", "P10000Y", "PT0S"} {
+		f.Add(s)
+	}
+	ref := time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDuration(s)
+		if err != nil {
+			if !errors.Is(err, ErrDuration) {
+				t.Fatalf("error %v does not wrap ErrDuration", err)
+			}
+			return
+		}
+		back, err := ParseDuration(d.String())
+		if err != nil || back != d {
+			t.Fatalf("%q -> %q -> %+v, %v", s, d.String(), back, err)
+		}
+		_ = d.AddTo(ref)
+		if d.Compare(d, ref) != 0 || !d.NoLongerThan(d) {
+			t.Fatalf("%q is not equal to itself", s)
+		}
+	})
+}
