@@ -181,6 +181,10 @@ func (p *parser) document(el *etree.Element, nesting int) *Document {
 	isPPL := is(el, NSPPL, "Policy")
 	if !isPPL && el.NamespaceURI() == NSPPL {
 		// xacml.Parse already said what the root should be.
+		if el.Tag == "DataHandlingPreferences" && nesting == 0 {
+			p.add(el, "", "", "this is a data handling preferences document (read it with ParsePreferences; "+
+				"a data subject registers it at PUT /v1/subjects/me/preferences); a policy needs a ppl:Policy root")
+		}
 		return nil
 	}
 	doc := &Document{XACML: root}

@@ -404,6 +404,8 @@ var problemCases = []problemCase{
 		want: []Problem{{Element: "ppl:Purpose", Value: "x", Line: 2}}},
 	{name: "preferences wrong root", prefs: true, doc: `<Policy/>`,
 		want: []Problem{{Element: "Policy", Message: "must be ppl:DataHandlingPreferences"}}},
+	{name: "preferences given as a policy", doc: `<ppl:DataHandlingPreferences xmlns:ppl="http://www.primelife.eu/ppl"/>`,
+		want: []Problem{{Element: "ppl:DataHandlingPreferences", Message: "preferences document"}}},
 	{name: "not a policy", doc: `<html/>`,
 		want: []Problem{{Element: "html", Message: "Policy or PolicySet"}}},
 }
