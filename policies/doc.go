@@ -5,5 +5,25 @@
 // PPL's wildcard) and matches a data subject's preferences against a data
 // controller's data handling policy.
 //
+// Entry points:
+//
+//   - Parse reads a whole policy document (ppl:Policy or plain XACML) into a
+//     Document; ParsePreferences reads a ppl:DataHandlingPreferences
+//     document into a DataHandling. Hostile XML is refused (ErrHostileXML);
+//     every validation problem is reported at once (*ValidationError).
+//   - (*Document).Marshal and MarshalPreferences write them back; the round
+//     trip is byte-stable.
+//   - ParseDuration, Duration.AddTo, Duration.Compare and
+//     Duration.NoLongerThan handle xs:duration as real durations.
+//   - DefaultTaxonomy, NewTaxonomy, LoadTaxonomy and (*Taxonomy).Covers
+//     decide purpose coverage; NewPurposeSet prepares a set of allowed
+//     purposes for repeated checks.
+//   - Match compares preferences with a policy and yields the agreed terms
+//     (the sticky policy) or the mismatches.
+//
+// The decision itself (XACML permit AND purpose allowed AND within
+// retention) is package pdp's CompileSticky. docs/policy-guide.md is the
+// user's guide.
+//
 // The package is pure: it uses etree and the standard library only.
 package policies
