@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"mime/multipart"
 	"net"
@@ -11,25 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// buildLoganalyser builds the real loganalyser binary once per test run.
-var buildLoganalyser = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "loganalyser-bin")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "loganalyser")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/stickypolicy/sticky/cmd/loganalyser").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build loganalyser: %v\n%s", err, out)
-	}
-	return bin, nil
-})
 
 // TestRealBinaries runs `stickyd serve` with its own obligation runner,
 // stores and reads a record over HTTP, then checks the record with the
@@ -38,14 +22,8 @@ func TestRealBinaries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the stickyd and loganalyser binaries")
 	}
-	stickyd, err := buildStickyd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	analyser, err := buildLoganalyser()
-	if err != nil {
-		t.Fatal(err)
-	}
+	stickyd := buildBinary(t, "github.com/stickypolicy/sticky/cmd/stickyd")
+	analyser := buildBinary(t, "github.com/stickypolicy/sticky/cmd/loganalyser")
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	token := func(role, name string) string {

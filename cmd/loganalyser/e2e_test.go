@@ -153,19 +153,16 @@ func (l *life) work() {
 	}
 }
 
-// buildStickyd builds the real stickyd binary once per test run.
-var buildStickyd = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "loganalyser-e2e")
+// buildBinary builds one of the module's commands into a test directory.
+func buildBinary(t *testing.T, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
 	if err != nil {
-		return "", err
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}
-	bin := filepath.Join(dir, "stickyd")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/stickypolicy/sticky/cmd/stickyd").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build stickyd: %v\n%s", err, out)
-	}
-	return bin, nil
-})
+	return bin
+}
 
 // TestEndToEnd drives a record through its life on the real server, exports
 // its log with the real `stickyd log export` and checks it with
@@ -174,10 +171,7 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the stickyd binary")
 	}
-	bin, err := buildStickyd()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := buildBinary(t, "github.com/stickypolicy/sticky/cmd/stickyd")
 	l := startLife(t)
 	policy, err := os.ReadFile("testdata/e2e-policy.xml")
 	if err != nil {
