@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/stickypolicy/sticky/pdp/engine"
 )
@@ -80,5 +81,6 @@ func loadPolicy(path string) (*engine.Policy, error) {
 	if fi.IsDir() {
 		return engine.LoadDirectory(path)
 	}
-	return engine.LoadFile(path)
+	// References from a single file resolve against the policies next to it.
+	return engine.LoadFile(path, engine.WithResolver(engine.DirectoryResolver(filepath.Dir(path), filepath.Base(path))))
 }

@@ -25,6 +25,8 @@ func TestPDPEval(t *testing.T) {
 			[]string{"<Decision>Indeterminate</Decision>", "missing-attribute"}, ""},
 		{"policy directory with references", []string{"--policy", ct + "IIE001/Policies", "--request", ct + "IIE001/Request.xml"}, 0,
 			[]string{"<Decision>Permit</Decision>"}, ""},
+		{"policy file with references to its siblings", []string{"--policy", ct + "IIE002/Policies/Policy.xml", "--request", ct + "IIE002/Request.xml"}, 0,
+			[]string{"<Decision>Permit</Decision>"}, ""},
 		{"rejected policy", []string{"--policy", ct + "IIC003/Policy.xml", "--request", ct + "IIA001/Request.xml"}, 1,
 			nil, "string-equal argument 2 must be a single string, not a bag"},
 		{"no such policy", []string{"--policy", "nope.xml", "--request", ct + "IIA001/Request.xml"}, 1, nil, "nope.xml"},

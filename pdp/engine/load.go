@@ -182,3 +182,34 @@ func compareVersions(a, b string) int {
 	}
 	return 0
 }
+
+// DirectoryResolver resolves references against the *.xml files of dir
+// other than skip (the root's own file). Files are read when a reference
+// first needs them; files that are not policies (a request lying next to
+// the policy, say) are ignored.
+func DirectoryResolver(dir, skip string) Resolver {
+	var roots []*xacml.Root
+	loaded := false
+	return func(ref *xacml.Reference) (*xacml.Root, error) {
+		if !loaded {
+			loaded = true
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range entries {
+				if e.IsDir() || !strings.HasSuffix(e.Name(), ".xml") || e.Name() == skip {
+					continue
+				}
+				data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+				if err != nil {
+					continue
+				}
+				if r, err := ParsePolicy(data); err == nil {
+					roots = append(roots, r)
+				}
+			}
+		}
+		return RepositoryResolver(roots)(ref)
+	}
+}
