@@ -124,3 +124,32 @@ func TestAuditLog(t *testing.T) {
 		t.Errorf("unknown record: %v, want pep.ErrNotFound", err)
 	}
 }
+
+// TestAuditLogTimesMonotonic appends an event whose clock reading is older
+// than the last event's (writes committing out of clock order): its time is
+// raised to the last one's so that the chain still verifies.
+func TestAuditLogTimesMonotonic(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for _, at := range []time.Time{t0.Add(time.Second), t0, t0.Add(2 * time.Second)} {
+		err := s.WriteTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.AppendEvent(ctx, pep.EventInput{PII: "rec-1", Subject: "alice@example.org", Time: at, Type: audit.TypeAccessed,
+				Principal: "bob@example.org", Purpose: "p", Decision: "Permit"})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := s.AuditLog(ctx, "rec-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := audit.Verify(l.Entries); err != nil {
+		t.Fatalf("chain with an out-of-order clock reading: %v", err)
+	}
+	if !l.Entries[1].Time.Equal(t0.Add(time.Second)) || !l.Entries[2].Time.Equal(t0.Add(2*time.Second)) {
+		t.Errorf("times = %v, %v, %v", l.Entries[0].Time, l.Entries[1].Time, l.Entries[2].Time)
+	}
+}

@@ -30,16 +30,22 @@ func (t *Tx) AppendEvent(ctx context.Context, in pep.EventInput) (pep.Event, err
 	if err != nil {
 		return pep.Event{}, err
 	}
-	var lastSeq int64
+	var lastSeq, lastTime int64
 	var lastHash string
-	err = t.stmt(ctx, t.s.ws.lastEvent).QueryRowContext(ctx, in.PII).Scan(&lastSeq, &lastHash)
+	err = t.stmt(ctx, t.s.ws.lastEvent).QueryRowContext(ctx, in.PII).Scan(&lastSeq, &lastHash, &lastTime)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return pep.Event{}, fmt.Errorf("store: reading the last event: %w", err)
+	}
+	at := in.Time.UTC()
+	if lastSeq > 0 && at.UnixNano() < lastTime {
+		// Writes may commit in another order than their clock readings:
+		// a chain's times never go backwards (audit.Verify checks it).
+		at = unixTime(lastTime)
 	}
 	e := seal(lastHash, pep.Event{
 		PII:        in.PII,
 		Seq:        lastSeq + 1,
-		Time:       in.Time.UTC(),
+		Time:       at,
 		Type:       in.Type,
 		Principal:  principal,
 		Purpose:    in.Purpose,

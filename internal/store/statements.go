@@ -45,7 +45,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		text string
 	}
 	items := []item{
-		{s.w, &s.ws.lastEvent, `SELECT seq, hash FROM events WHERE pii = ? ORDER BY seq DESC LIMIT 1`},
+		{s.w, &s.ws.lastEvent, `SELECT seq, hash, time FROM events WHERE pii = ? ORDER BY seq DESC LIMIT 1`},
 		{s.w, &s.ws.insertEvent, `INSERT INTO events (pii, seq, time, type, principal, purpose, recipient, decision, reason, policy_hash, prev, hash)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{s.w, &s.ws.subjectKey, `SELECT key FROM subject_keys WHERE subject = ?`},
