@@ -299,7 +299,7 @@ type cAllOf struct{ matches []cMatch }
 // cMatch is a compiled Match. When direct, the attribute is looked up by
 // slot without a closure (bag is then only called for an empty bag, when
 // the designator has a default or MustBePresent); when eqS, the test is a
-// plain string comparison with value.
+// plain string comparison with lit.
 type cMatch struct {
 	direct bool
 	eqS    bool
@@ -308,7 +308,7 @@ type cMatch struct {
 	issuer string
 	bag    bagFn
 	test   func(c *evalCtx, v Value) (bool, *Status)
-	value  Value
+	lit    string // the literal of an equality test (eqS)
 }
 
 func (t *cTarget) eval(c *evalCtx) (matchResult, *Status) {
@@ -381,7 +381,7 @@ func (m *cMatch) eval(c *evalCtx) (matchResult, *Status) {
 	}
 	if m.eqS {
 		for i := range vs {
-			if vs[i].S == m.value.S {
+			if vs[i].S == m.lit {
 				return match, nil
 			}
 		}
@@ -455,7 +455,7 @@ func (cp *compiler) match(m *xacml.Match) *cMatch {
 		return nil
 	}
 	v, _ := val.one(foldCtx())
-	cm := &cMatch{bag: bag.many, value: v}
+	cm := &cMatch{bag: bag.many}
 	if d := m.Designator; d != nil {
 		cm.direct = true
 		cm.slot = cp.slot(d.Category, d.AttributeID)
@@ -468,8 +468,9 @@ func (cp *compiler) match(m *xacml.Match) *cMatch {
 	short, _, _ := xacml.CanonicalFunction(m.MatchID)
 	if (short == "string-equal" && v.Type == tString) || (short == "anyURI-equal" && v.Type == tURI) {
 		cm.eqS = true
+		cm.lit = v.S
 	}
-	{
+	if !cm.eqS { // an equality test needs no closure (keeps compiled policies small)
 		one := x.one
 		cm.test = func(c *evalCtx, e Value) (bool, *Status) {
 			c.cur = e

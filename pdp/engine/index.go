@@ -53,7 +53,7 @@ func constraint(a *cAnyOf) (indexKey, []string, bool) {
 				continue
 			}
 			k = mk
-			vals = append(vals, m.value.S)
+			vals = append(vals, m.lit)
 			found = true
 			break
 		}
