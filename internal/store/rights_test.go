@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -506,5 +505,3 @@ func TestPurgeAuditLog(t *testing.T) {
 		t.Errorf("second purge = %+v, %v", p, err)
 	}
 }
-
-var _ = os.ReadFile

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -161,5 +160,3 @@ func (t *Tx) SetCategory(ctx context.Context, id, category string) error {
 	}
 	return nil
 }
-
-var _ = sql.ErrNoRows
