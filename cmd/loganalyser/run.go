@@ -131,6 +131,14 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, clock
 	} else {
 		in, err = fromFiles(o, tax)
 	}
+	if errors.Is(err, audit.ErrTampered) {
+		// The file is not even a whole export (its header was removed).
+		rep := compliance.Tampered(o.id, o.at, 0, err)
+		if perr := printReport(stdout, rep, o.json); perr != nil {
+			return cannot(perr)
+		}
+		return exitNonCompliant
+	}
 	if err != nil {
 		return cannot(err)
 	}
@@ -225,7 +233,11 @@ func printReport(w io.Writer, rep compliance.Report, asJSON bool) error {
 		return enc.Encode(rep)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "record %s: %s (%d entries, checked at %s)\n", rep.PII, rep.Verdict, rep.Entries, rep.CheckedAt.Format(time.RFC3339))
+	what := "record " + rep.PII
+	if rep.PII == "" {
+		what = "log of an unknown record"
+	}
+	fmt.Fprintf(&b, "%s: %s (%d entries, checked at %s)\n", what, rep.Verdict, rep.Entries, rep.CheckedAt.Format(time.RFC3339))
 	for _, v := range rep.Violations {
 		fmt.Fprintf(&b, "  seq %d: %s: %s\n", v.Seq, v.Rule, v.Message)
 	}

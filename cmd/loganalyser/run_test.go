@@ -190,3 +190,24 @@ func TestTamperedFile(t *testing.T) {
 		t.Fatalf("--json: exit %d, %+v, %v", code, rep, err)
 	}
 }
+
+func TestHeaderRemovedOrEdited(t *testing.T) {
+	path := writeLog(t, "bob@example.org", service, true)
+	data, _ := os.ReadFile(path)
+	header, entries, _ := strings.Cut(string(data), "\n")
+	for name, content := range map[string]string{
+		"header removed": entries,
+		"header edited":  strings.Replace(header, `"deleted":false`, `"deleted":true`, 1) + "\n" + entries,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if !strings.Contains(content, `"seq":1`) || content == string(data) {
+				t.Fatal("bad test input")
+			}
+			os.WriteFile(path, []byte(content), 0o600)
+			code, out, errs := runT(t, "--log", path, "--policy", "testdata/basic.xml")
+			if code != exitNonCompliant || !strings.Contains(out, ": tampered") || !strings.Contains(out, "header") {
+				t.Fatalf("exit %d stdout %q stderr %q, want tampered naming the header", code, out, errs)
+			}
+		})
+	}
+}

@@ -78,6 +78,31 @@ type Header struct {
 	// the export was asked for with identities (it is personal data).
 	Identities map[string]string `json:"identities,omitempty"`
 	ExportedAt time.Time         `json:"exported_at"`
+	// Digest is HeaderDigest of the header: it detects an edited header.
+	// WriteTo sets it, ReadLog requires it and (*Log).Verify checks it
+	// when set (a Log built in memory by NewLog has none).
+	Digest string `json:"digest"`
+}
+
+// headerDomain separates header digests from other hashes.
+const headerDomain = "sticky-event-log-header-v1"
+
+// HeaderDigest returns the hex SHA-256 of "sticky-event-log-header-v1", a
+// zero byte and the header's JSON encoding (as WriteTo writes it) with an
+// empty Digest. It commits to every header field, the head hash included.
+// It is a checksum, not a signature: whoever can rewrite the file can
+// recompute it, as they can recompute the last entries' hashes.
+func HeaderDigest(h Header) string {
+	h.Digest = ""
+	data, err := json.Marshal(h)
+	if err != nil {
+		return "" // a Header always marshals
+	}
+	sum := sha256.New()
+	sum.Write([]byte(headerDomain))
+	sum.Write([]byte{0})
+	sum.Write(data)
+	return hex.EncodeToString(sum.Sum(nil))
 }
 
 // Log is a record's exported event log.
@@ -118,7 +143,9 @@ func (l *Log) WriteTo(w io.Writer) (int64, error) {
 	cw := &countWriter{w: bw}
 	enc := json.NewEncoder(cw)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(l.Header); err != nil {
+	h := l.Header
+	h.Digest = HeaderDigest(h)
+	if err := enc.Encode(h); err != nil {
 		return cw.n, fmt.Errorf("audit: writing the header: %w", err)
 	}
 	for _, e := range l.Entries {
@@ -145,7 +172,8 @@ func (c *countWriter) Write(p []byte) (int, error) {
 
 // ReadLog reads an export written by WriteTo. It checks the form only
 // (a header of this format and version, well-formed entry lines with known
-// fields); Verify checks the chain. Errors are *FormatError.
+// fields); Verify checks the chain. Errors are *FormatError, or a
+// *ChainError (ErrTampered) when the header line was removed.
 func ReadLog(r io.Reader) (*Log, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	line, err := readLine(br, MaxHeaderBytes)
@@ -156,6 +184,11 @@ func ReadLog(r io.Reader) (*Log, error) {
 		return nil, &FormatError{Line: 1, Msg: err.Error()}
 	}
 	var l Log
+	var first Entry
+	if strictUnmarshal(line, &first) == nil && first.Hash != "" {
+		return nil, &ChainError{Index: -1, Seq: first.Seq, Problem: ProblemHeader,
+			Detail: "the first line is an entry, not the log's header (the header was removed)"}
+	}
 	if err := strictUnmarshal(line, &l.Header); err != nil {
 		return nil, &FormatError{Line: 1, Msg: "the header is not a JSON object of this format: " + err.Error()}
 	}
@@ -167,6 +200,9 @@ func ReadLog(r io.Reader) (*Log, error) {
 	}
 	if l.Header.PII == "" {
 		return nil, &FormatError{Line: 1, Msg: "the header names no record (pii is empty)"}
+	}
+	if l.Header.Digest == "" {
+		return nil, &ChainError{Index: -1, Problem: ProblemHeader, Detail: "the header has no digest (it was removed)"}
 	}
 	for n := 2; ; n++ {
 		line, err := readLine(br, MaxLineBytes)
@@ -231,7 +267,8 @@ func strictUnmarshal(data []byte, v any) error {
 }
 
 // Verify checks the log's chain (see the package function Verify) and that
-// it is complete: every entry is of the header's record, every embedded
+// it is complete: every entry is of the header's record, the header's
+// Digest matches its fields, every embedded
 // policy's XML hashes to its Hash, and the header's entry count and head
 // hash match the entries, so that a log cut short or with entries appended
 // is detected. Errors are *ChainError (Index -1 for a header problem).
@@ -244,6 +281,14 @@ func (l *Log) Verify() error {
 	}
 	if err := Verify(l.Entries); err != nil {
 		return err
+	}
+	if got := HeaderDigest(l.Header); l.Header.Digest != "" && got != l.Header.Digest {
+		return &ChainError{Index: -1, Problem: ProblemHeader,
+			Detail: fmt.Sprintf("the header's fields digest to %s, the header says %s (the header was edited)", short(got), short(l.Header.Digest))}
+	}
+	if got := HeaderDigest(l.Header); l.Header.Digest != "" && got != l.Header.Digest {
+		return &ChainError{Index: -1, Problem: ProblemHeader,
+			Detail: fmt.Sprintf("the header's fields digest to %s, the header says %s (the header was edited)", short(got), short(l.Header.Digest))}
 	}
 	for _, p := range l.Header.Policies {
 		if got := PolicyHash([]byte(p.XML)); got != p.Hash {

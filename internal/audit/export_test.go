@@ -211,6 +211,57 @@ func TestTamperingIsDetected(t *testing.T) {
 			expectTampered(t, join(es))
 		})
 	}
+	t.Run("header removed", func(t *testing.T) {
+		_, err := ReadLog(strings.NewReader(strings.Join(entries, "")))
+		var ce *ChainError
+		if !errors.As(err, &ce) || ce.Problem != ProblemHeader {
+			t.Fatalf("ReadLog = %v, want a %q *ChainError", err, ProblemHeader)
+		}
+	})
+	var hobj map[string]any
+	if err := json.Unmarshal([]byte(header), &hobj); err != nil {
+		t.Fatal(err)
+	}
+	for field, v := range hobj {
+		t.Run("change header "+field, func(t *testing.T) {
+			m := map[string]any{}
+			for k, v := range hobj {
+				m[k] = v
+			}
+			switch x := v.(type) {
+			case string:
+				if field == "exported_at" {
+					tm, _ := time.Parse(time.RFC3339Nano, x)
+					m[field] = tm.Add(time.Second).Format(time.RFC3339Nano)
+				} else if x == "" {
+					m[field] = "x"
+				} else {
+					m[field] = x[:len(x)-1] + string(rune(x[len(x)-1])^1)
+				}
+			case float64:
+				m[field] = x + 1
+			case bool:
+				m[field] = !x
+			case []any:
+				m[field] = []any{}
+			case map[string]any:
+				m[field] = map[string]any{"ps:x": "mallory@example.org"}
+			default:
+				t.Fatalf("unexpected header field type %T", v)
+			}
+			b, _ := json.Marshal(m)
+			expectTampered(t, []byte(string(b)+"\n"+strings.Join(entries, "")))
+		})
+	}
+	t.Run("header digest removed", func(t *testing.T) {
+		m := map[string]any{}
+		for k, v := range hobj {
+			m[k] = v
+		}
+		delete(m, "digest")
+		b, _ := json.Marshal(m)
+		expectTampered(t, []byte(string(b)+"\n"+strings.Join(entries, "")))
+	})
 	t.Run("policy replaced in header", func(t *testing.T) {
 		h := strings.Replace(header, `ppl:Policy xmlns`, `ppl:Policy  xmlns`, 1)
 		if h == header {
@@ -229,8 +280,8 @@ func FuzzReadLog(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := ReadLog(bytes.NewReader(data))
 		if err != nil {
-			if !errors.Is(err, ErrFormat) {
-				t.Fatalf("error %v does not wrap ErrFormat", err)
+			if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrTampered) {
+				t.Fatalf("error %v wraps neither ErrFormat nor ErrTampered", err)
 			}
 			return
 		}

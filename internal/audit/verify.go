@@ -124,3 +124,7 @@ const ProblemHead Problem = "log does not end at its head"
 // ProblemPolicy is reported by (*Log).Verify when an embedded policy's XML
 // does not hash to the hash it is filed under.
 const ProblemPolicy Problem = "policy does not match its hash"
+
+// ProblemHeader is reported for an export whose header line is missing or
+// whose fields do not match its digest.
+const ProblemHeader Problem = "header missing or edited"
