@@ -48,43 +48,26 @@ var ErrMalformed = errors.New("malformed XML")
 // wrapping ErrMalformed that names the line. Only UTF-8 (and its ASCII and
 // ISO-8859-1 subsets, converted) encodings are accepted.
 //
-// The source line of every element is recorded and available through Line.
+// The document is read in one pass with encoding/xml and built as an etree
+// tree; the source line of every element is recorded and available through
+// Line.
 func Parse(data []byte, lim Limits) (*etree.Document, error) {
 	lim = lim.withDefaults()
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // UTF-8 byte order mark
 	if len(data) > lim.MaxBytes {
 		return nil, fmt.Errorf("%w: document is %d bytes, limit is %d", ErrHostileXML, len(data), lim.MaxBytes)
 	}
-	lines, err := scan(data, lim)
-	if err != nil {
-		return nil, err
-	}
-	doc := etree.NewDocument()
-	doc.ReadSettings.CharsetReader = charsetReader
-	doc.ReadSettings.MaxDepth = lim.MaxDepth + 1
-	if err := doc.ReadFromBytes(data); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if doc.Root() == nil {
-		return nil, fmt.Errorf("%w: no root element", ErrMalformed)
-	}
-	record(doc, lines)
-	return doc, nil
-}
-
-// scan checks the document's shape with encoding/xml and returns the start
-// line of every element in document order.
-func scan(data []byte, lim Limits) ([]int32, error) {
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
 	dec.CharsetReader = charsetReader
+	doc := etree.NewDocument()
 	var (
-		lines   []int32
-		depth   int
-		line    = 1
-		lastOff int64
-		roots   int
-		stack   []xml.Name
+		stack    = []*etree.Element{&doc.Element}
+		names    []xml.Name
+		line     = 1
+		lastOff  int64
+		roots    int
+		elements int
 	)
 	advance := func(off int64) {
 		if off > int64(len(data)) {
@@ -106,28 +89,39 @@ func scan(data []byte, lim Limits) ([]int32, error) {
 			}
 			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
+		cur := stack[len(stack)-1]
 		switch t := tok.(type) {
 		case xml.StartElement:
 			advance(start)
-			depth++
+			depth := len(names) + 1
 			if depth == 1 {
 				roots++
 			}
 			if depth > lim.MaxDepth {
 				return nil, fmt.Errorf("%w: line %d: elements nested deeper than %d", ErrHostileXML, line, lim.MaxDepth)
 			}
-			if len(lines) >= lim.MaxElements {
+			if elements >= lim.MaxElements {
 				return nil, fmt.Errorf("%w: line %d: more than %d elements", ErrHostileXML, line, lim.MaxElements)
 			}
-			lines = append(lines, int32(line))
-			stack = append(stack, t.Name)
+			elements++
+			el := etree.NewElement(t.Name.Local)
+			el.Space = t.Name.Space
+			// One spare slot past the attributes carries the line (setLine).
+			el.Attr = make([]etree.Attr, 0, len(t.Attr)+1)
+			for _, a := range t.Attr {
+				el.CreateAttr(qname(a.Name), a.Value) // a repeated attribute keeps its last value
+			}
+			setLine(el, line)
+			cur.AddChild(el)
+			stack = append(stack, el)
+			names = append(names, t.Name)
 		case xml.EndElement:
 			advance(start)
-			if len(stack) == 0 || stack[len(stack)-1] != t.Name {
+			if len(names) == 0 || names[len(names)-1] != t.Name {
 				return nil, fmt.Errorf("%w: line %d: unexpected end tag </%s>", ErrMalformed, line, qname(t.Name))
 			}
+			names = names[:len(names)-1]
 			stack = stack[:len(stack)-1]
-			depth--
 		case xml.Directive:
 			advance(start)
 			word := strings.Fields(string(t))
@@ -137,19 +131,29 @@ func scan(data []byte, lim Limits) ([]int32, error) {
 			}
 			return nil, fmt.Errorf("%w: line %d: <!%s> declarations are not accepted (no DTDs, no entities)", ErrHostileXML, line, name)
 		case xml.CharData:
-			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
-				advance(start)
-				return nil, fmt.Errorf("%w: line %d: text outside the root element", ErrMalformed, line)
+			if len(names) == 0 {
+				if len(bytes.TrimSpace(t)) > 0 {
+					advance(start)
+					return nil, fmt.Errorf("%w: line %d: text outside the root element", ErrMalformed, line)
+				}
+				continue // whitespace around the root is not kept
 			}
+			c := etree.NewText("")
+			c.SetData(string(t)) // marks whitespace-only text, as etree's reader does
+			cur.AddChild(c)
+		case xml.Comment:
+			cur.CreateComment(string(t))
+		case xml.ProcInst:
+			cur.CreateProcInst(t.Target, string(t.Inst))
 		}
 	}
-	if depth != 0 {
-		return nil, fmt.Errorf("%w: unexpected end of document, <%s> is not closed", ErrMalformed, qname(stack[len(stack)-1]))
+	if len(names) != 0 {
+		return nil, fmt.Errorf("%w: unexpected end of document, <%s> is not closed", ErrMalformed, qname(names[len(names)-1]))
 	}
 	if roots != 1 {
 		return nil, fmt.Errorf("%w: a document needs exactly one root element, found %d", ErrMalformed, roots)
 	}
-	return lines, nil
+	return doc, nil
 }
 
 func qname(n xml.Name) string {
@@ -181,35 +185,17 @@ func charsetReader(charset string, input io.Reader) (io.Reader, error) {
 // line. It can never be the prefix of a real XML attribute.
 const lineMarker = "\x00line"
 
-func record(doc *etree.Document, lines []int32) {
-	i := 0
-	var walk func(e *etree.Element)
-	walk = func(e *etree.Element) {
-		if i < len(lines) {
-			setLine(e, int(lines[i]))
-		}
-		i++
-		for _, c := range e.ChildElements() {
-			walk(c)
-		}
-	}
-	for _, t := range doc.Child {
-		if e, ok := t.(*etree.Element); ok {
-			walk(e)
-		}
-	}
-}
-
 // setLine stores the line in the spare capacity of the element's attribute
 // slice, just past its length: invisible to range loops, serialization and
 // copies (which get a fresh slice), and overwritten harmlessly if someone
 // appends an attribute. No global state is involved.
 func setLine(e *etree.Element, line int) {
-	attrs := make([]etree.Attr, len(e.Attr), len(e.Attr)+1)
-	copy(attrs, e.Attr)
-	hidden := attrs[:len(attrs)+1]
-	hidden[len(attrs)] = etree.Attr{Space: lineMarker, Key: strconv.Itoa(line)}
-	e.Attr = attrs
+	if cap(e.Attr) == len(e.Attr) {
+		attrs := make([]etree.Attr, len(e.Attr), len(e.Attr)+1)
+		copy(attrs, e.Attr)
+		e.Attr = attrs
+	}
+	e.Attr[:len(e.Attr)+1][len(e.Attr)] = etree.Attr{Space: lineMarker, Key: strconv.Itoa(line)}
 }
 
 // Line returns the source line of an element read by Parse, or 0 when it is
