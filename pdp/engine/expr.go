@@ -49,8 +49,8 @@ func (cp *compiler) errorf(elem string, line int, attr, value, format string, ar
 		Message: fmt.Sprintf(format, args...)})
 }
 
-// compileExpr compiles an expression of the model. vars maps the
-// VariableIds of the enclosing Policy to their compiled form.
+// compileExpr compiles an expression of the model; sc holds the variable
+// definitions of the enclosing Policy (nil outside a Policy).
 func (cp *compiler) compileExpr(e xacml.Expression, sc *scope) *expr {
 	switch e := e.(type) {
 	case *xacml.AttributeValue:
