@@ -934,3 +934,16 @@ func TestRestoreWindowEndsAtTheRetentionDeadline(t *testing.T) {
 	}
 	wantError(t, r.do(http.MethodPost, "/v1/pii/"+id+"/restore", "zoe", nil, nil), http.StatusNotFound)
 }
+
+func TestRightsBadInput(t *testing.T) {
+	r := newRightsEnv(t)
+	wantError(t, r.do(http.MethodPost, "/v1/subjects/has%20space/forget", "root", nil, nil), http.StatusBadRequest, "principal name")
+	wantError(t, r.do(http.MethodGet, "/v1/subjects/"+zoe+"/forget", "root", nil, nil), http.StatusMethodNotAllowed)
+	wantError(t, r.do(http.MethodPost, "/v1/subjects/"+zoe+"/export", "root", nil, nil), http.StatusMethodNotAllowed)
+	wantError(t, r.do(http.MethodGet, "/v1/pii/x/restore", "root", nil, nil), http.StatusMethodNotAllowed)
+	wantError(t, r.do(http.MethodPost, "/v1/subjects/"+zoe+"/forget?dry_run=2", "root", nil, nil), http.StatusBadRequest, "dry_run")
+	wantError(t, r.do(http.MethodGet, "/v1/admin/pseudonyms/x", "", nil, nil), http.StatusUnauthorized)
+	wantError(t, r.do(http.MethodPost, "/v1/pii/x/restore", "sticky_bogus", nil, nil), http.StatusUnauthorized)
+	// Nothing was forgotten on the way.
+	wantStatus(t, r.do(http.MethodGet, "/v1/pii", "zoe", nil, nil), http.StatusOK)
+}
