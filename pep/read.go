@@ -71,7 +71,7 @@ func (s *Service) decideRead(ctx context.Context, p Principal, rec Record, pol *
 			}
 			return access{eventType: EventAccessed, result: viaRes, via: d.By}, nil
 		} else if viaRes.Reason != "" {
-			res.Reason = viaRes.Reason + " (as a recipient of a disclosure by " + d.By + ")"
+			res.Reason = viaRes.Reason + " (as a recipient of a disclosure)"
 		}
 	}
 	if res.Reason == "" {
@@ -104,7 +104,9 @@ func (s *Service) Retrieve(ctx context.Context, p Principal, id, purpose string)
 		if a.permitted() {
 			ev.Reason = ""
 			if a.via != "" {
-				ev.Reason = "as a recipient of a disclosure by " + a.via
+				// No identity in the hashed reason: the discloser is the
+				// principal of the record's disclosed event (audit).
+				ev.Reason = "as a recipient of a disclosure"
 			}
 		}
 		err = s.commit(ctx, rec, pol, ev, nil)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/stickypolicy/sticky/internal/audit"
 	"github.com/stickypolicy/sticky/pep"
@@ -30,6 +31,15 @@ func (t *Tx) AppendEvent(ctx context.Context, in pep.EventInput) (pep.Event, err
 	if err != nil {
 		return pep.Event{}, err
 	}
+	// The reason is hashed into the chain: it must not keep the identities
+	// that forgetting a person removes (audit: pseudonyms only).
+	reason := in.Reason
+	if in.Principal != "" {
+		reason = strings.ReplaceAll(reason, in.Principal, principal)
+	}
+	if in.Recipient != "" {
+		reason = strings.ReplaceAll(reason, in.Recipient, recipient)
+	}
 	var lastSeq, lastTime int64
 	var lastHash string
 	err = t.stmt(ctx, t.s.ws.lastEvent).QueryRowContext(ctx, in.PII).Scan(&lastSeq, &lastHash, &lastTime)
@@ -51,7 +61,7 @@ func (t *Tx) AppendEvent(ctx context.Context, in pep.EventInput) (pep.Event, err
 		Purpose:    in.Purpose,
 		Recipient:  recipient,
 		Decision:   in.Decision,
-		Reason:     in.Reason,
+		Reason:     reason,
 		PolicyHash: in.PolicyHash,
 	})
 	if _, err := t.stmt(ctx, t.s.ws.insertEvent).ExecContext(ctx, e.PII, e.Seq, e.Time.UnixNano(), e.Type, e.Principal,
