@@ -43,6 +43,12 @@ type Outcome struct {
 	Notification *Notification
 }
 
+// Completion is a claimed job and what finishing it writes.
+type Completion struct {
+	Job     Job
+	Outcome Outcome
+}
+
 // Failure is what Fail records about one failed try.
 type Failure struct {
 	Now time.Time
@@ -77,6 +83,11 @@ type Outbox interface {
 	// Complete marks a claimed job done and writes the outcome, in one
 	// transaction.
 	Complete(ctx context.Context, j Job, o Outcome) error
+	// CompleteAll is Complete for several jobs in one transaction. A job
+	// no longer held by its claim is skipped with ErrLeaseLost in errs
+	// (same index); err reports a failure of the whole transaction, which
+	// then wrote nothing.
+	CompleteAll(ctx context.Context, cs []Completion) (errs []error, err error)
 	// Fail records a failed try of a claimed job: pending again from
 	// f.RetryAt, or failed for good when f.Final.
 	Fail(ctx context.Context, j Job, f Failure) error

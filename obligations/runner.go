@@ -43,6 +43,7 @@ type options struct {
 	lease         time.Duration
 	batch         int
 	remoteWorkers int
+	parallel      int
 	maxSleep      time.Duration
 	keepFinished  time.Duration
 	logger        *slog.Logger
@@ -69,6 +70,10 @@ func WithLease(d time.Duration) Option { return func(o *options) { o.lease = d }
 // WithRemoteWorkers sets how many emails and webhooks are delivered at once
 // (default 8).
 func WithRemoteWorkers(n int) Option { return func(o *options) { o.remoteWorkers = max(n, 1) } }
+
+// WithParallel sets how many jobs of one claimed batch ProcessDue performs
+// at once (default 16).
+func WithParallel(n int) Option { return func(o *options) { o.parallel = max(n, 1) } }
 
 // WithBatch sets how many jobs one claim takes (default 64).
 func WithBatch(n int) Option { return func(o *options) { o.batch = max(n, 1) } }
@@ -97,6 +102,7 @@ func NewRunner(outbox Outbox, perf Performers, clock Clock, opts ...Option) *Run
 		lease:         time.Minute,
 		batch:         64,
 		remoteWorkers: 8,
+		parallel:      16,
 		maxSleep:      time.Minute,
 		keepFinished:  7 * 24 * time.Hour,
 		logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -242,9 +248,12 @@ func (r *Runner) dispatchRemote(ctx context.Context, slots chan struct{}, inflig
 	}
 }
 
-// ProcessDue claims and performs, one after the other, every job of the
-// lane that is runnable now, and returns how many it performed (done or
-// not). Tests drive it with a fake clock; Run calls it for the local lane.
+// ProcessDue claims and performs every job of the lane that is runnable
+// now, a batch at a time, and returns how many it performed (done or not).
+// The jobs of a batch are performed side by side and their completions
+// written in one transaction (each with its own lease check, inbox row and
+// events). Tests drive it with a fake clock; Run calls it for the local
+// lane.
 func (r *Runner) ProcessDue(ctx context.Context, lane Lane) (int, error) {
 	total := 0
 	for {
@@ -252,9 +261,28 @@ func (r *Runner) ProcessDue(ctx context.Context, lane Lane) (int, error) {
 		if err != nil {
 			return total, err
 		}
+		var (
+			mu   sync.Mutex
+			done []Completion
+			wg   sync.WaitGroup
+		)
+		sem := make(chan struct{}, r.opt.parallel)
 		for _, j := range jobs {
-			r.perform(ctx, j)
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				o, err := r.do(ctx, j)
+				if err != nil {
+					r.failed(ctx, j, err)
+					return
+				}
+				mu.Lock()
+				done = append(done, Completion{Job: j, Outcome: o})
+				mu.Unlock()
+			})
 		}
+		wg.Wait()
+		r.completeAll(ctx, done)
 		total += len(jobs)
 		if len(jobs) < r.opt.batch {
 			return total, nil
@@ -262,17 +290,52 @@ func (r *Runner) ProcessDue(ctx context.Context, lane Lane) (int, error) {
 	}
 }
 
+// completeAll records the completions in one transaction; if that fails
+// (one bad completion spoils the batch), each is recorded on its own.
+func (r *Runner) completeAll(ctx context.Context, done []Completion) {
+	if len(done) == 0 {
+		return
+	}
+	errs, err := r.outbox.CompleteAll(ctx, done)
+	if err == nil {
+		for i, e := range errs {
+			if e != nil {
+				r.opt.logger.Warn("obligations: lease lost", "job", done[i].Job.ID)
+			}
+		}
+		return
+	}
+	r.opt.logger.Warn("obligations: completing a batch", "jobs", len(done), "err", err)
+	for _, c := range done {
+		r.complete(ctx, c.Job, c.Outcome)
+	}
+}
+
+func (r *Runner) complete(ctx context.Context, j Job, o Outcome) {
+	err := r.outbox.Complete(ctx, j, o)
+	switch {
+	case err == nil:
+		r.opt.logger.Debug("obligations: done", "job", j.ID, "action", j.Action, "media", j.Media, "attempt", j.Attempts)
+	case errors.Is(err, ErrLeaseLost):
+		r.opt.logger.Warn("obligations: lease lost", "job", j.ID)
+	default:
+		r.failed(ctx, j, err)
+	}
+}
+
 // perform does one claimed job and records the outcome.
 func (r *Runner) perform(ctx context.Context, j Job) {
-	err := r.do(ctx, j)
-	if errors.Is(err, ErrLeaseLost) {
-		r.opt.logger.Warn("obligations: lease lost", "job", j.ID)
+	o, err := r.do(ctx, j)
+	if err != nil {
+		r.failed(ctx, j, err)
 		return
 	}
-	if err == nil {
-		r.opt.logger.Debug("obligations: done", "job", j.ID, "action", j.Action, "media", j.Media, "attempt", j.Attempts)
-		return
-	}
+	r.complete(ctx, j, o)
+}
+
+// failed records a failed try: retried after a backoff, or failed for good
+// (permanent error, or the last try).
+func (r *Runner) failed(ctx context.Context, j Job, err error) {
 	if ctx.Err() != nil {
 		// Shutting down: the claim expires and the job is retaken.
 		return
@@ -315,8 +378,8 @@ func describe(j Job) string {
 	return string(j.Action)
 }
 
-// do performs the job's action and marks it done.
-func (r *Runner) do(ctx context.Context, j Job) error {
+// do performs the job's action and returns what completing it writes.
+func (r *Runner) do(ctx context.Context, j Job) (Outcome, error) {
 	o := Outcome{}
 	if n, ok := Next(j); ok {
 		o.Next = append(o.Next, n)
@@ -324,17 +387,17 @@ func (r *Runner) do(ctx context.Context, j Job) error {
 	switch j.Action {
 	case policies.ActionDeletePersonalData:
 		if r.perf.Deleter == nil {
-			return notConfigured("no deleter")
+			return o, notConfigured("no deleter")
 		}
 		if err := r.perf.Deleter.DeleteForRetention(ctx, j.PII); err != nil && !errors.Is(err, ErrGone) {
-			return err
+			return o, err
 		}
 	case policies.ActionAnonymizePersonalData:
 		if r.perf.Anonymiser == nil {
-			return notConfigured("no anonymiser")
+			return o, notConfigured("no anonymiser")
 		}
 		if err := r.perf.Anonymiser.AnonymiseForRetention(ctx, j.PII); err != nil && !errors.Is(err, ErrGone) {
-			return err
+			return o, err
 		}
 	case policies.ActionLog, policies.ActionSecureLog:
 		o.Events = append(o.Events, Event{
@@ -344,13 +407,13 @@ func (r *Runner) do(ctx context.Context, j Job) error {
 		})
 	case policies.ActionNotifyDataSubject:
 		if err := r.notify(ctx, j, &o); err != nil {
-			return err
+			return o, err
 		}
 	default:
-		return Permanent(fmt.Errorf("obligations: unknown action %q", j.Action))
+		return o, Permanent(fmt.Errorf("obligations: unknown action %q", j.Action))
 	}
 	o.Now = r.clock.Now()
-	return r.outbox.Complete(ctx, j, o)
+	return o, nil
 }
 
 // notify delivers a notification (email, webhook) or prepares its inbox

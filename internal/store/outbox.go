@@ -218,13 +218,70 @@ func (s *Store) Claim(ctx context.Context, lane obligations.Lane, now time.Time,
 	return jobs, nil
 }
 
-// claimed checks that j is still held by the caller's claim: (true, nil)
+// The statements of finishing a job.
+const (
+	claimedSQL      = `SELECT state, attempts FROM jobs WHERE idempotency_key = ?`
+	doneSQL         = `UPDATE jobs SET state = 'done', last_error = '', updated = ? WHERE idempotency_key = ?`
+	notificationSQL = `INSERT INTO notifications (id, recipient, time, delivered, pii, event, principal, purpose, text)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+	policyHashSQL = `SELECT hash FROM policy_history WHERE pii = ? ORDER BY version DESC LIMIT 1`
+)
+
+// finisher finishes jobs inside one transaction, with its statements
+// prepared once when it finishes many.
+type finisher struct {
+	t                                 *Tx
+	claimed, done, notify, policyHash *sql.Stmt
+}
+
+func newFinisher(ctx context.Context, t *Tx, prepare bool) (*finisher, error) {
+	f := &finisher{t: t}
+	if !prepare {
+		return f, nil
+	}
+	for _, p := range []struct {
+		dst  **sql.Stmt
+		text string
+	}{{&f.claimed, claimedSQL}, {&f.done, doneSQL}, {&f.notify, notificationSQL}, {&f.policyHash, policyHashSQL}} {
+		st, err := t.tx.PrepareContext(ctx, p.text)
+		if err != nil {
+			f.close()
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		*p.dst = st
+	}
+	return f, nil
+}
+
+func (f *finisher) close() {
+	for _, st := range []*sql.Stmt{f.claimed, f.done, f.notify, f.policyHash} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func (f *finisher) exec(ctx context.Context, st *sql.Stmt, text string, args ...any) (sql.Result, error) {
+	if st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return f.t.tx.ExecContext(ctx, text, args...)
+}
+
+func (f *finisher) queryRow(ctx context.Context, st *sql.Stmt, text string, args ...any) *sql.Row {
+	if st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return f.t.tx.QueryRowContext(ctx, text, args...)
+}
+
+// claimedBy checks that j is still held by the caller's claim: (true, nil)
 // when it is, (false, nil) when it was cancelled meanwhile, ErrLeaseLost
 // otherwise.
-func (t *Tx) claimed(ctx context.Context, j obligations.Job) (bool, error) {
+func (f *finisher) claimedBy(ctx context.Context, j obligations.Job) (bool, error) {
 	var state string
 	var attempts int
-	err := t.tx.QueryRowContext(ctx, `SELECT state, attempts FROM jobs WHERE idempotency_key = ?`, j.ID).Scan(&state, &attempts)
+	err := f.queryRow(ctx, f.claimed, claimedSQL, j.ID).Scan(&state, &attempts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, obligations.ErrLeaseLost
 	}
@@ -240,35 +297,97 @@ func (t *Tx) claimed(ctx context.Context, j obligations.Job) (bool, error) {
 	return true, nil
 }
 
+// complete marks j done and writes its outcome.
+func (f *finisher) complete(ctx context.Context, j obligations.Job, o obligations.Outcome) error {
+	ok, err := f.claimedBy(ctx, j)
+	if !ok || err != nil {
+		return err
+	}
+	if _, err := f.exec(ctx, f.done, doneSQL, o.Now.UnixNano(), j.ID); err != nil {
+		return fmt.Errorf("store: completing job: %w", err)
+	}
+	if n := o.Notification; n != nil {
+		if _, err := f.exec(ctx, f.notify, notificationSQL, n.ID, n.Recipient, n.Time.UnixNano(), n.Delivered.UnixNano(),
+			n.PII, string(n.Event), n.Principal, n.Purpose, n.Text); err != nil {
+			return fmt.Errorf("store: delivering notification: %w", err)
+		}
+	}
+	if err := f.appendEvents(ctx, o.Events); err != nil {
+		return err
+	}
+	return enqueue(ctx, f.t.tx, o.Next, o.Now)
+}
+
+// appendEvents appends the events the obligation handler writes to the
+// records' hash-chained logs, with the hash of the policy last in force for
+// the record.
+func (f *finisher) appendEvents(ctx context.Context, evs []obligations.Event) error {
+	for _, ev := range evs {
+		var hash string
+		err := f.queryRow(ctx, f.policyHash, policyHashSQL, ev.PII).Scan(&hash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: %w", err)
+		}
+		if _, err := f.t.AppendEvent(ctx, pep.EventInput{
+			PII: ev.PII, Subject: ev.Owner, Time: ev.Time, Type: string(ev.Type), Principal: ev.Principal,
+			Purpose: ev.Purpose, Recipient: ev.Recipient, Reason: ev.Reason, PolicyHash: hash,
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Complete implements obligations.Outbox.
 func (s *Store) Complete(ctx context.Context, j obligations.Job, o obligations.Outcome) error {
 	return s.WriteTx(ctx, func(t *Tx) error {
-		ok, err := t.claimed(ctx, j)
-		if !ok || err != nil {
+		f, err := newFinisher(ctx, t, false)
+		if err != nil {
 			return err
 		}
-		if _, err := t.tx.ExecContext(ctx, `UPDATE jobs SET state = 'done', last_error = '', updated = ? WHERE idempotency_key = ?`,
-			o.Now.UnixNano(), j.ID); err != nil {
-			return fmt.Errorf("store: completing job: %w", err)
+		return f.complete(ctx, j, o)
+	})
+}
+
+// CompleteAll implements obligations.Outbox: one transaction, statements
+// prepared once.
+func (s *Store) CompleteAll(ctx context.Context, cs []obligations.Completion) ([]error, error) {
+	errs := make([]error, len(cs))
+	if len(cs) == 0 {
+		return errs, nil
+	}
+	err := s.WriteTx(ctx, func(t *Tx) error {
+		f, err := newFinisher(ctx, t, len(cs) > 1)
+		if err != nil {
+			return err
 		}
-		if n := o.Notification; n != nil {
-			if _, err := t.tx.ExecContext(ctx, `INSERT INTO notifications (id, recipient, time, delivered, pii, event, principal, purpose, text)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-				n.ID, n.Recipient, n.Time.UnixNano(), n.Delivered.UnixNano(), n.PII, string(n.Event), n.Principal, n.Purpose, n.Text); err != nil {
-				return fmt.Errorf("store: delivering notification: %w", err)
+		defer f.close()
+		for i, c := range cs {
+			err := f.complete(ctx, c.Job, c.Outcome)
+			if errors.Is(err, obligations.ErrLeaseLost) {
+				errs[i] = err
+				continue
+			}
+			if err != nil {
+				return err
 			}
 		}
-		if err := t.appendObligationEvents(ctx, o.Events); err != nil {
-			return err
-		}
-		return enqueue(ctx, t.tx, o.Next, o.Now)
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return errs, nil
 }
 
 // Fail implements obligations.Outbox.
 func (s *Store) Fail(ctx context.Context, j obligations.Job, f obligations.Failure) error {
 	return s.WriteTx(ctx, func(t *Tx) error {
-		ok, err := t.claimed(ctx, j)
+		fin, err := newFinisher(ctx, t, false)
+		if err != nil {
+			return err
+		}
+		ok, err := fin.claimedBy(ctx, j)
 		if !ok || err != nil {
 			return err
 		}
@@ -286,28 +405,8 @@ func (s *Store) Fail(ctx context.Context, j obligations.Job, f obligations.Failu
 		if err != nil {
 			return fmt.Errorf("store: recording job failure: %w", err)
 		}
-		return t.appendObligationEvents(ctx, f.Events)
+		return fin.appendEvents(ctx, f.Events)
 	})
-}
-
-// appendObligationEvents appends the events the obligation handler writes
-// to the records' hash-chained logs, with the hash of the policy last in
-// force for the record.
-func (t *Tx) appendObligationEvents(ctx context.Context, evs []obligations.Event) error {
-	for _, ev := range evs {
-		var hash string
-		err := t.tx.QueryRowContext(ctx, `SELECT hash FROM policy_history WHERE pii = ? ORDER BY version DESC LIMIT 1`, ev.PII).Scan(&hash)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("store: %w", err)
-		}
-		if _, err := t.AppendEvent(ctx, pep.EventInput{
-			PII: ev.PII, Subject: ev.Owner, Time: ev.Time, Type: string(ev.Type), Principal: ev.Principal,
-			Purpose: ev.Purpose, Recipient: ev.Recipient, Reason: ev.Reason, PolicyHash: hash,
-		}); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // NextDue implements obligations.Outbox from the jobs_runnable index.

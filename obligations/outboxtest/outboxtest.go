@@ -166,6 +166,34 @@ func Exercise(t *testing.T, open func(t *testing.T) obligations.Outbox) {
 		}
 	})
 
+	t.Run("complete_all", func(t *testing.T) {
+		o := open(t)
+		mustEnqueue(t, o, Job("a", "p", t0, false), Job("b", "p", t0, false), Job("c", "p", t0, false))
+		jobs := claim(t, o, local, t0, 10)
+		stale := jobs[1]
+		stale.Attempts = 7 // as if another claim had taken it since
+		next := Job("a-next", "p", t0.Add(time.Hour), false)
+		errs, err := o.CompleteAll(ctx, []obligations.Completion{
+			{Job: jobs[0], Outcome: obligations.Outcome{Now: t0, Next: []obligations.Job{next}}},
+			{Job: stale, Outcome: obligations.Outcome{Now: t0}},
+			{Job: jobs[2], Outcome: obligations.Outcome{Now: t0}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(errs) != 3 || errs[0] != nil || !errors.Is(errs[1], obligations.ErrLeaseLost) || errs[2] != nil {
+			t.Fatalf("CompleteAll errs = %v; want [nil ErrLeaseLost nil]", errs)
+		}
+		// b is still running under its real claim; a and c are done; a's next is due in an hour.
+		if err := o.Complete(ctx, jobs[1], obligations.Outcome{Now: t0}); err != nil {
+			t.Fatalf("the real holder of b could not complete it: %v", err)
+		}
+		expectNextDue(t, o, local, t0.Add(time.Hour))
+		if errs, err := o.CompleteAll(ctx, nil); err != nil || len(errs) != 0 {
+			t.Fatalf("CompleteAll(nil) = %v, %v", errs, err)
+		}
+	})
+
 	t.Run("fail_then_retry", func(t *testing.T) {
 		o := open(t)
 		mustEnqueue(t, o, Job("j", "p", t0, true))
