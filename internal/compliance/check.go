@@ -269,23 +269,41 @@ func (r *run) access(e *audit.Entry, pol Policy) {
 	}
 	req := pdp.AccessRequest{Subject: who, Roles: r.roles(who), Resource: r.l.Header.PII, Action: pdp.ActionRead,
 		Purpose: e.Purpose, Time: e.Time, StoredAt: r.storedAt}
-	res := pol.Decide(req)
-	if res.Decision == pdp.Permit {
+	res, ok := r.permitted(e.Principal, req, pol)
+	if ok {
 		return
 	}
-	if by, ok := r.disclosedBy[e.Principal]; ok {
-		// A recipient of a disclosure reads under the discloser's rights.
-		if byID, ok := r.identity(by); ok {
-			req.Subject, req.Roles = byID, r.roles(byID)
-			if pol.Decide(req).Decision == pdp.Permit {
-				return
-			}
+	if !r.purposeAllowed(pol.Terms(), e.Purpose) {
+		// Already a purpose violation; is the principal permitted at all,
+		// for a purpose the policy allows?
+		terms := pol.Terms()
+		if terms == nil || len(terms.Authorizations.Purposes) == 0 {
+			return
+		}
+		req.Purpose = terms.Authorizations.Purposes[0]
+		if res, ok = r.permitted(e.Principal, req, pol); ok {
+			return
 		}
 	}
-	if !r.purposeAllowed(pol.Terms(), e.Purpose) {
-		return // already reported as a purpose violation
-	}
 	r.violate(RulePrincipal, e.Seq, "%s: the policy in force does not permit %s (%s: %s)", r.describe(e), who, res.Decision, res.Reason)
+}
+
+// permitted decides req for the principal with pseudonym p and, when that
+// is not a Permit and p received the record in a disclosure, for whoever
+// disclosed it to p (a recipient reads under the discloser's rights, as the
+// server decides). It returns the principal's own result.
+func (r *run) permitted(p string, req pdp.AccessRequest, pol Policy) (pdp.Result, bool) {
+	res := pol.Decide(req)
+	if res.Decision == pdp.Permit {
+		return res, true
+	}
+	if by, ok := r.identity(r.disclosedBy[p]); ok {
+		req.Subject, req.Roles = by, r.roles(by)
+		if pol.Decide(req).Decision == pdp.Permit {
+			return res, true
+		}
+	}
+	return res, false
 }
 
 // disclosure checks a downstream disclosure.
@@ -322,16 +340,13 @@ func (r *run) disclosure(e *audit.Entry, pol Policy) {
 		if res := pol.Decide(read); res.Decision != pdp.Permit {
 			// A recipient of a disclosure passes the data on under the
 			// rights of whoever disclosed it to it.
-			via, ok := r.identity(r.disclosedBy[e.Principal])
-			if ok {
-				read.Subject, read.Roles = via, r.roles(via)
-				ok = pol.Decide(read).Decision == pdp.Permit
-			}
-			if !ok {
+			if _, ok := r.permitted(e.Principal, read, pol); !ok {
 				r.violate(RulePrincipal, e.Seq, "%s: the policy in force does not permit %s to use the record (%s: %s)", r.describe(e), by, res.Decision, res.Reason)
 				return
 			}
-			base.Subject, base.Roles = read.Subject, read.Roles
+			if via, ok := r.identity(r.disclosedBy[e.Principal]); ok {
+				base.Subject, base.Roles = via, r.roles(via)
+			}
 		}
 	}
 	disc := base

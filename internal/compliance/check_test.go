@@ -151,6 +151,9 @@ func TestCheck(t *testing.T) {
 		{"principal not permitted", func(t testing.TB) *logBuilder {
 			return newLog(t, "basic.xml").read(time.Hour, carol, service).notified(time.Hour+time.Second, service)
 		}, day(1), []want{{RulePrincipal, 2}}},
+		{"principal not permitted for a purpose not allowed", func(t testing.TB) *logBuilder {
+			return newLog(t, "basic.xml").read(time.Hour, carol, marketing).notified(time.Hour+time.Second, marketing)
+		}, day(1), []want{{RulePrincipal, 2}, {RulePurpose, 2}}},
 		{"use after delete", func(t testing.TB) *logBuilder {
 			return newLog(t, "basic.xml").deleted(day(1)).read(day(2), bob, service).notified(day(2)+time.Second, service)
 		}, day(3), []want{{RuleUseAfterDeletion, 3}}},
