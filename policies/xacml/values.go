@@ -262,8 +262,8 @@ func parseTime(s string) (time.Time, bool, error) {
 
 func ymd(y, mo, d string) (int, time.Month, int, error) {
 	year, err := strconv.Atoi(y)
-	if err != nil {
-		return 0, 0, 0, errors.New("bad year")
+	if err != nil || year < 1 || year > 9999 {
+		return 0, 0, 0, errors.New("the year must be between 0001 and 9999")
 	}
 	month, _ := strconv.Atoi(mo)
 	day, _ := strconv.Atoi(d)
