@@ -201,6 +201,24 @@ func TestCheck(t *testing.T) {
 			return newLog(t, "basic.xml").read(time.Hour, bob, service).
 				add(time.Hour+20*time.Second, audit.TypeObligationFail, "", service, alice, "", "obligation-2 (notify by inbox) failed after 5 tries: boom")
 		}, day(1), []want{{RuleNotificationMissing, 2}}},
+		{"periodic notifications on time", func(t testing.TB) *logBuilder {
+			b := newLog(t, "periodic.xml")
+			for h := 0; h <= 2; h++ {
+				b.add(time.Duration(h)*time.Hour+time.Second, audit.TypeNotified, "", "", alice, "", "hourly-report by inbox about stored")
+			}
+			return b
+		}, 2*time.Hour + 30*time.Minute, nil},
+		{"periodic notification missing", func(t testing.TB) *logBuilder {
+			b := newLog(t, "periodic.xml")
+			for _, h := range []int{0, 2} {
+				b.add(time.Duration(h)*time.Hour+time.Second, audit.TypeNotified, "", "", alice, "", "hourly-report by inbox about stored")
+			}
+			return b
+		}, 2*time.Hour + 30*time.Minute, []want{{RuleNotificationMissing, 1}}},
+		{"periodic notifications stop with the deletion", func(t testing.TB) *logBuilder {
+			return newLog(t, "periodic.xml").
+				add(time.Second, audit.TypeNotified, "", "", alice, "", "hourly-report by inbox about stored").deleted(30 * time.Minute)
+		}, day(2), nil},
 		{"disclosure forbidden", func(t testing.TB) *logBuilder {
 			return newLog(t, "basic.xml").add(time.Hour, audit.TypeDisclosed, bob, service, erin, "Permit", "")
 		}, day(1), []want{{RuleDisclosureForbidden, 2}}},

@@ -62,7 +62,7 @@ func (r *run) obligations() {
 			case j.ObligationID == obligations.DelegateNoticeID:
 				continue // Sticky's own notice to delegates, not a policy obligation
 			case j.Schedule != nil:
-				r.note("periodic obligations (TriggerPeriodic) were not checked")
+				want = append(want, r.occurrences(e, j)...)
 				continue
 			case j.Trigger == policies.TriggerAtTime && j.Action == policies.ActionDeletePersonalData:
 				continue // the retention rule
@@ -85,6 +85,35 @@ func (r *run) obligations() {
 			r.fulfilled(w, false)
 		}
 	}
+}
+
+// maxOccurrences bounds how many occurrences of one periodic obligation
+// are checked.
+const maxOccurrences = 10_000
+
+// occurrences lists the occurrences of a periodic job planned at e that
+// fell due by the check time and were not cancelled by a later policy
+// update or deletion.
+func (r *run) occurrences(e *audit.Entry, j obligations.Job) []expected {
+	var out []expected
+	for n := 0; !j.Due.After(r.in.At); n++ {
+		if n == maxOccurrences {
+			r.note(fmt.Sprintf("only the first %d occurrences of a periodic obligation were checked", maxOccurrences))
+			break
+		}
+		if r.superseded(e, j.Due) {
+			break
+		}
+		if fulfilmentType(j.Action) != "" {
+			out = append(out, expected{trigger: e, job: j})
+		}
+		next, ok := obligations.Next(j)
+		if !ok {
+			break
+		}
+		j = next
+	}
+	return out
 }
 
 // sentNamesRecipient reports whether a TriggerPersonalDataSent of terms names
@@ -134,7 +163,7 @@ func (r *run) fulfilled(w expected, inTime bool) bool {
 	var found, failed *audit.Entry
 	for i := range r.entries {
 		f := &r.entries[i]
-		if f.Seq <= w.trigger.Seq {
+		if f.Seq <= w.trigger.Seq || f.Time.Before(w.job.Due.Add(-r.c.grace)) {
 			continue
 		}
 		if inTime && f.Time.After(due) {
@@ -184,7 +213,7 @@ func (r *run) claim(w expected, typ string, due time.Time) {
 	}
 	for i := range r.entries {
 		f := &r.entries[i]
-		if f.Seq <= w.trigger.Seq || f.Type != typ || r.used[f.Seq] {
+		if f.Seq <= w.trigger.Seq || f.Time.Before(w.job.Due.Add(-r.c.grace)) || f.Type != typ || r.used[f.Seq] {
 			continue
 		}
 		if f.Time.After(due) {
