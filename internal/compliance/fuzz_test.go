@@ -20,7 +20,7 @@ func FuzzCheck(f *testing.F) {
 	purposes := []string{"", service, marketing, "urn:x:unknown"}
 	reasons := []string{"", "obligation-2 by inbox about accessed", "obligation-2 by inbox about accessed (trigger seq 2)",
 		"obligation-1 (delete) failed after 5 tries: x", "trigger seq 99999999999999999999"}
-	files := []string{"basic.xml", "shared.xml", "marketing.xml"}
+	files := []string{"basic.xml", "shared.xml", "marketing.xml", "periodic.xml"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
