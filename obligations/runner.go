@@ -425,10 +425,10 @@ func (r *Runner) notify(ctx context.Context, j Job, o *Outcome) error {
 		if j.Address == "" {
 			return Permanent(errors.New("obligations: inbox notification without a recipient"))
 		}
-		o.Notification = &Notification{
-			ID: j.ID, Recipient: j.Address, Time: j.Event.Time, Delivered: now, PII: j.PII,
-			Event: j.Event.Type, Principal: j.Event.Principal, Purpose: j.Event.Purpose, Text: Text(j),
-		}
+		n, ev := InboxDelivery(j, now)
+		o.Notification = &n
+		o.Events = append(o.Events, ev)
+		return nil
 	case MediaEmail:
 		if r.perf.Mailer == nil {
 			return notConfigured("no SMTP server")
@@ -457,9 +457,25 @@ func (r *Runner) notify(ctx context.Context, j Job, o *Outcome) error {
 	default:
 		return Permanent(fmt.Errorf("obligations: unknown notification media %q (want inbox, email or webhook)", j.Media))
 	}
-	o.Events = append(o.Events, Event{
+	o.Events = append(o.Events, notifiedEvent(j, now))
+	return nil
+}
+
+// notifiedEvent is the "notified" event recorded when j was delivered.
+func notifiedEvent(j Job, now time.Time) Event {
+	return Event{
 		Type: EventNotified, PII: j.PII, Owner: j.Owner, Purpose: j.Event.Purpose, Recipient: j.Address, Time: now,
 		Reason: fmt.Sprintf("%s by %s about %s", j.ObligationID, j.Media, j.Event.Type),
-	})
-	return nil
+	}
+}
+
+// InboxDelivery returns the inbox row of an inbox notification job
+// delivered at now, and the "notified" event to append with it (in the same
+// transaction). The store uses it to deliver notifications due at their
+// event inside the event's own transaction.
+func InboxDelivery(j Job, now time.Time) (Notification, Event) {
+	return Notification{
+		ID: j.ID, Recipient: j.Address, Time: j.Event.Time, Delivered: now, PII: j.PII,
+		Event: j.Event.Type, Principal: j.Event.Principal, Purpose: j.Event.Purpose, Text: Text(j),
+	}, notifiedEvent(j, now)
 }

@@ -251,19 +251,50 @@ func TestInboxNotificationOnUse(t *testing.T) {
 	h.store("r1", terms)
 	h.clock.Set(t0.Add(time.Hour))
 	h.use("r1", terms)
-	h.process(t0.Add(time.Hour))
-	h.process(t0.Add(2 * time.Hour)) // nothing more to do
+	h.use("r1", terms) // a second use: a second notification
+	// Delivered in the use's own transaction: no job left for the runner.
+	if at, ok, _ := h.s.NextDue(h.ctx, obligations.LaneLocal); ok {
+		t.Fatalf("an inbox notification due at its use was queued (due %s)", at)
+	}
 	inbox, err := h.s.Notifications(h.ctx, "alice@example.org")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := "bob@example.org used record r1 for purpose " + purpose + " at 2030-03-01T13:00:00Z."
-	if len(inbox) != 1 || inbox[0].Text != want || inbox[0].Principal != "bob@example.org" || inbox[0].Purpose != purpose ||
+	if len(inbox) != 2 || inbox[0].Text != want || inbox[0].Principal != "bob@example.org" || inbox[0].Purpose != purpose ||
 		inbox[0].Event != obligations.EventAccessed || !inbox[0].Time.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("inbox = %+v; want one notification %q", inbox, want)
 	}
-	if got := h.eventTypes("r1"); got != "stored,accessed,notified" {
-		t.Fatalf("events = %s; want stored,accessed,notified", got)
+	if got := h.eventTypes("r1"); got != "stored,accessed,notified,accessed,notified" {
+		t.Fatalf("events = %s; want stored,accessed,notified twice", got)
+	}
+	if jobs := h.jobs("r1"); len(jobs) != 2 || jobs[0].State != obligations.StateDone || jobs[1].State != obligations.StateDone {
+		t.Fatalf("jobs = %+v; want the two notifications on record as done", jobs)
+	}
+}
+
+// TestQueuedInboxNotification delivers an inbox reminder through the
+// runner (a time trigger: not due at its event).
+func TestQueuedInboxNotification(t *testing.T) {
+	h := newHarness(t, obligations.Performers{})
+	at := t0.Add(time.Hour)
+	terms := &policies.DataHandling{Obligations: []policies.Obligation{{
+		Triggers: []policies.Trigger{{Kind: policies.TriggerAtTime, Start: &policies.Start{At: at}, MaxDelay: &oneMinute}},
+		Action:   policies.Action{Kind: policies.ActionNotifyDataSubject, Media: "inbox"},
+	}}}
+	h.store("r1", terms)
+	h.process(at.Add(-time.Second))
+	if inbox, _ := h.s.Notifications(h.ctx, "alice@example.org"); len(inbox) != 0 {
+		t.Fatal("a reminder was delivered before its time")
+	}
+	h.process(at)
+	h.process(at.Add(time.Hour))
+	inbox, _ := h.s.Notifications(h.ctx, "alice@example.org")
+	if len(inbox) != 1 || !strings.Contains(inbox[0].Text, "Reminder") || !inbox[0].Delivered.Equal(at) {
+		t.Fatalf("inbox = %+v; want the reminder once, delivered at %s", inbox, at)
+	}
+	if got := h.eventTypes("r1"); got != "stored,notified" {
+		t.Fatalf("events = %s; want stored,notified", got)
 	}
 }
 

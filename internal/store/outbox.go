@@ -42,7 +42,7 @@ type payloadEvent struct {
 
 const insertJobSQL = `INSERT INTO jobs (idempotency_key, pii, owner, obligation, trigger_kind, action, media, address, lane,
 	time_driven, payload, due_at, deadline, state, attempts, next_attempt_at, created, updated)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (idempotency_key) DO NOTHING`
 
 const jobColumns = `idempotency_key, pii, owner, obligation, trigger_kind, action, media, address, time_driven, payload,
@@ -55,9 +55,55 @@ func (s *Store) EnqueueJobsTx(ctx context.Context, tx *sql.Tx, jobs []obligation
 	return enqueue(ctx, tx, jobs, time.Now())
 }
 
-// EnqueueJobs adds jobs inside this transaction; see EnqueueJobsTx.
+// EnqueueJobs adds jobs inside this transaction; see EnqueueJobsTx. An
+// inbox notification due when its event happened (a use, a disclosure, a
+// denial) is not queued: it is delivered here, in the event's own
+// transaction — the inbox row and its "notified" event — which is both
+// cheaper and trivially exactly once.
 func (t *Tx) EnqueueJobs(ctx context.Context, jobs []obligations.Job) error {
-	return enqueue(ctx, t.tx, jobs, time.Now())
+	queued, delivered := jobs[:0:0], jobs[:0:0]
+	var f *finisher
+	for _, j := range jobs {
+		if !inline(j) {
+			queued = append(queued, j)
+			continue
+		}
+		delivered = append(delivered, j)
+		if f == nil {
+			var err error
+			if f, err = newFinisher(ctx, t, false); err != nil {
+				return err
+			}
+		}
+		if err := f.deliver(ctx, j); err != nil {
+			return err
+		}
+	}
+	now := time.Now()
+	if err := insertJobs(ctx, t.tx, delivered, now, obligations.StateDone); err != nil {
+		return err
+	}
+	return enqueue(ctx, t.tx, queued, now)
+}
+
+// inline reports whether j is an inbox notification due at its event.
+func inline(j obligations.Job) bool {
+	return j.Action == policies.ActionNotifyDataSubject && j.Media == obligations.MediaInbox && j.Address != "" &&
+		!j.TimeDriven && !j.Due.After(j.Event.Time)
+}
+
+// deliver writes an inbox notification and its "notified" event at once.
+func (f *finisher) deliver(ctx context.Context, j obligations.Job) error {
+	n, ev := obligations.InboxDelivery(j, j.Event.Time)
+	res, err := f.exec(ctx, f.notify, notificationSQL, n.ID, n.Recipient, n.Time.UnixNano(), n.Delivered.UnixNano(),
+		n.PII, string(n.Event), n.Principal, n.Purpose, n.Text)
+	if err != nil {
+		return fmt.Errorf("store: delivering notification: %w", err)
+	}
+	if k, _ := res.RowsAffected(); k == 0 {
+		return nil // delivered before: the same event planned twice
+	}
+	return f.appendEvents(ctx, []obligations.Event{ev})
 }
 
 // CancelTimeDriven cancels the pending and running time-driven jobs
@@ -83,6 +129,13 @@ func (s *Store) Enqueue(ctx context.Context, jobs []obligations.Job) error {
 }
 
 func enqueue(ctx context.Context, tx *sql.Tx, jobs []obligations.Job, now time.Time) error {
+	return insertJobs(ctx, tx, jobs, now, obligations.StatePending)
+}
+
+// insertJobs inserts jobs in the given state: pending, or done for the
+// inbox notifications delivered in their event's transaction (kept for the
+// record like any finished job).
+func insertJobs(ctx context.Context, tx *sql.Tx, jobs []obligations.Job, now time.Time, state obligations.JobState) error {
 	if len(jobs) == 0 {
 		return nil
 	}
@@ -95,7 +148,7 @@ func enqueue(ctx context.Context, tx *sql.Tx, jobs []obligations.Job, now time.T
 		defer st.Close()
 	}
 	for _, j := range jobs {
-		args, err := jobArgs(j, now)
+		args, err := jobArgs(j, now, state)
 		if err != nil {
 			return err
 		}
@@ -111,7 +164,7 @@ func enqueue(ctx context.Context, tx *sql.Tx, jobs []obligations.Job, now time.T
 	return nil
 }
 
-func jobArgs(j obligations.Job, now time.Time) ([]any, error) {
+func jobArgs(j obligations.Job, now time.Time, state obligations.JobState) ([]any, error) {
 	if j.ID == "" || j.PII == "" || j.Action == "" {
 		return nil, errors.New("store: a job needs an id, a record and an action")
 	}
@@ -137,8 +190,12 @@ func jobArgs(j obligations.Job, now time.Time) ([]any, error) {
 		td = 1
 	}
 	due := j.Due.UnixNano()
+	attempts := 0
+	if state == obligations.StateDone {
+		attempts = 1
+	}
 	return []any{j.ID, j.PII, j.Owner, j.ObligationID, string(j.Trigger), string(j.Action), j.Media, j.Address,
-		string(j.Lane()), td, string(p), due, deadline.UnixNano(), due, now.UnixNano(), now.UnixNano()}, nil
+		string(j.Lane()), td, string(p), due, deadline.UnixNano(), string(state), attempts, due, now.UnixNano(), now.UnixNano()}, nil
 }
 
 func scanJob(row scanner) (obligations.Job, error) {

@@ -59,7 +59,9 @@ func TestStoreAndRetrieve(t *testing.T) {
 		for _, ev := range evs {
 			types = append(types, ev.Type)
 		}
-		if strings.Join(types, ",") != "stored,accessed,accessed,subject_access" {
+		// Each use by bob owes alice an inbox notification, delivered in the
+		// use's own transaction ("notified" right after "accessed").
+		if strings.Join(types, ",") != "stored,accessed,notified,accessed,notified,subject_access" {
 			t.Fatalf("event types = %v", types)
 		}
 		if evs[1].Principal != "bob@example.org" || evs[1].Purpose != purposeService || evs[1].Decision != "Permit" {
