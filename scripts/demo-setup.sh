@@ -3,11 +3,11 @@
 # data subject; bob and carol, controllers; admin) with `stickyd principal
 # add`, keeps their tokens in DATA/demo-tokens.env (mode 0600), and prints how
 # to try the server. Running it again only prints.
+# DATA is relative to the current directory (make run: the repository root).
 set -euo pipefail
-cd "$(dirname "$0")/.."
 DATA=${1:-./sticky-data}
 ADDR=${2:-127.0.0.1:8080}
-STICKYD=${STICKYD:-./bin/stickyd}
+STICKYD=${STICKYD:-$(dirname "$0")/../bin/stickyd}
 TOKENS="$DATA/demo-tokens.env"
 URL="http://$ADDR"
 
