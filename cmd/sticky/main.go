@@ -35,7 +35,8 @@ const (
 const usage = `usage: sticky [--url URL] [--token TOKEN] <command> [flags] [args]
 
 The server is STICKY_URL (default http://127.0.0.1:8080); the caller's bearer
-token is STICKY_TOKEN. --url and --token (before or after the command) override them.
+token is STICKY_TOKEN. --url and --token (before or after the command) override them
+(prefer STICKY_TOKEN: command-line arguments are visible to other users of the machine).
 
 commands:
   put --policy FILE [--subject ID] [--encrypt-for IDS] [--content-type T] FILE|-
