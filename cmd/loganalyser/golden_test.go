@@ -18,7 +18,9 @@ func TestGoldenReports(t *testing.T) {
 		log  func(t *testing.T) string
 	}{
 		{"compliant", func(t *testing.T) string { return writeLog(t, "bob@example.org", service, true) }},
-		{"violations", func(t *testing.T) string { return writeLog(t, "carol@example.org", "https://w3id.org/dpv#Marketing", false) }},
+		{"violations", func(t *testing.T) string {
+			return writeLog(t, "carol@example.org", "https://w3id.org/dpv#Marketing", false)
+		}},
 		{"tampered", func(t *testing.T) string {
 			path := writeLog(t, "bob@example.org", service, true)
 			data, _ := os.ReadFile(path)

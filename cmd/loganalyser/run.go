@@ -147,11 +147,13 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, clock
 	if verr := in.Log.Verify(); verr != nil {
 		rep = compliance.Tampered(in.Log.Header.PII, o.at, len(in.Log.Entries), verr)
 	} else {
-		pols, err := compliance.LogPolicies(in.Log, tax)
-		if err != nil {
-			return cannot(err)
+		if in.Policies == nil {
+			pols, err := compliance.LogPolicies(in.Log, tax)
+			if err != nil {
+				return cannot(err)
+			}
+			in.Policies = pols
 		}
-		in.Policies = pols
 		rep = compliance.NewChecker(compliance.WithPurposes(tax), compliance.WithGrace(o.grace)).Check(in)
 	}
 	if err := printReport(stdout, rep, o.json); err != nil {
@@ -221,7 +223,15 @@ func fromFiles(o options, tax *policies.Taxonomy) (compliance.Input, error) {
 	if err != nil {
 		return compliance.Input{}, fmt.Errorf("%s: %w", o.policyFile, err)
 	}
-	return compliance.Input{Log: l, Default: pol}, nil
+	in := compliance.Input{Log: l, Default: pol}
+	if hash := audit.PolicyHash(xml); len(l.Header.Policies) > 0 {
+		if _, ok := l.PolicyByHash(hash); !ok {
+			// Not a policy the record had: check every entry against it.
+			in.Policies = map[string]compliance.Policy{}
+			in.Notes = []string{fmt.Sprintf("%s is not a policy the log records: every entry was checked against it, not against the log's own policies", o.policyFile)}
+		}
+	}
+	return in, nil
 }
 
 // printReport writes the report as text or JSON.

@@ -211,3 +211,13 @@ func TestHeaderRemovedOrEdited(t *testing.T) {
 		})
 	}
 }
+
+// TestOtherPolicy checks a log against a policy it does not record: every
+// entry is judged by the given policy, and the report says so.
+func TestOtherPolicy(t *testing.T) {
+	path := writeLog(t, "bob@example.org", service, true)
+	code, out, errs := runT(t, "--log", path, "--policy", "testdata/marketing-only.xml")
+	if code != exitNonCompliant || !strings.Contains(out, ": purpose-not-allowed: ") || !strings.Contains(out, "is not a policy the log records") {
+		t.Fatalf("exit %d stdout %q stderr %q", code, out, errs)
+	}
+}

@@ -44,6 +44,9 @@ type Input struct {
 	// Roles gives a principal's roles for the XACML check; nil means every
 	// principal other than the data subject is a controller.
 	Roles func(identity string) []string
+	// Notes are added to the report's notes (what the caller could not or
+	// chose not to check).
+	Notes []string
 }
 
 // Option configures a Checker.
@@ -106,6 +109,9 @@ type run struct {
 func (c *Checker) Check(in Input) Report {
 	r := &run{c: c, in: in, l: in.Log, notes: map[string]bool{}, disclosedBy: map[string]string{}, used: map[int64]bool{}}
 	r.report = Report{PII: in.Log.Header.PII, CheckedAt: in.At.UTC(), Violations: []Violation{}}
+	for _, n := range in.Notes {
+		r.note(n)
+	}
 	for _, e := range in.Log.Entries {
 		if e.Time.After(in.At) {
 			r.note("entries after the check time were not checked")
