@@ -323,7 +323,11 @@ func (r *run) disclosure(e *audit.Entry, pol Policy) {
 		r.violate(RuleDisclosureForbidden, e.Seq, "%s although the policy in force (%s) does not allow downstream usage", r.describe(e), shortHash(e.PolicyHash))
 		return
 	}
-	if e.Purpose != "" && !r.purposeAllowed(terms, e.Purpose) {
+	if e.Purpose == "" {
+		r.violate(RulePurpose, e.Seq, "%s without a declared purpose", r.describe(e))
+		return
+	}
+	if !r.purposeAllowed(terms, e.Purpose) {
 		r.violate(RulePurpose, e.Seq, "%s for %s, which the policy in force (%s) does not allow", r.describe(e), e.Purpose, shortHash(e.PolicyHash))
 		return
 	}

@@ -233,6 +233,19 @@ func TestCheck(t *testing.T) {
 		{"disclosure to a non-permitted recipient", func(t testing.TB) *logBuilder {
 			return newLog(t, "shared.xml").add(time.Hour, audit.TypeDisclosed, bob, service, mallory, "Permit", "").deleted(90 * time.Minute)
 		}, day(1), []want{{RuleRecipientNotPermitted, 2}}},
+		{"disclosure without a purpose", func(t testing.TB) *logBuilder {
+			return newLog(t, "shared.xml").add(time.Hour, audit.TypeDisclosed, bob, "", erin, "Permit", "").deleted(90 * time.Minute)
+		}, day(1), []want{{RulePurpose, 2}}},
+		{"disclosure for a purpose not allowed", func(t testing.TB) *logBuilder {
+			return newLog(t, "shared.xml").add(time.Hour, audit.TypeDisclosed, bob, marketing, erin, "Permit", "").deleted(90 * time.Minute)
+		}, day(1), []want{{RulePurpose, 2}}},
+		{"disclosure by someone not permitted", func(t testing.TB) *logBuilder {
+			return newLog(t, "shared.xml").add(time.Hour, audit.TypeDisclosed, carol, service, erin, "Permit", "").deleted(90 * time.Minute)
+		}, day(1), []want{{RulePrincipal, 2}}},
+		{"disclosure passed on by a recipient", func(t testing.TB) *logBuilder {
+			return newLog(t, "shared.xml").add(time.Hour, audit.TypeDisclosed, bob, service, erin, "Permit", "").
+				add(time.Hour+time.Minute, audit.TypeDisclosed, erin, service, erin, "Permit", "").deleted(90 * time.Minute)
+		}, day(1), nil},
 		{"send then delete fulfilled", func(t testing.TB) *logBuilder {
 			return newLog(t, "shared.xml").add(time.Hour, audit.TypeDisclosed, bob, service, erin, "Permit", "").deleted(90 * time.Minute)
 		}, day(1), nil},
