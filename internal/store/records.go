@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/stickypolicy/sticky/pep"
@@ -179,10 +180,14 @@ func (s *Store) Events(ctx context.Context, pii string) ([]pep.Event, error) {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 		e.Time = unixTime(t)
+		// The chain holds pseudonyms (also inside the reason); show the
+		// identities while they are known.
 		if pIdent != "" {
+			e.Reason = strings.ReplaceAll(e.Reason, e.Principal, pIdent)
 			e.Principal = pIdent
 		}
 		if rIdent != "" {
+			e.Reason = strings.ReplaceAll(e.Reason, e.Recipient, rIdent)
 			e.Recipient = rIdent
 		}
 		out = append(out, e)

@@ -628,3 +628,19 @@ func TestMisc(t *testing.T) {
 		wantError(t, e.do(http.MethodGet, "/v1/ibe/params", "", nil, nil), 503, "not configured")
 	})
 }
+
+// TestEventReasonsShowIdentities: the chain stores reasons with pseudonyms;
+// the events API shows the identities again.
+func TestEventReasonsShowIdentities(t *testing.T) {
+	e := newEnv(t)
+	id := e.put("alice", "x", "subject-policy.xml")
+	wantDenied(t, e.get(id, "carol", purposeService), "carol@example.org")
+	evs := e.events(id, "alice")
+	last := evs[len(evs)-1]
+	if last.Type != "denied" || last.Principal != "carol@example.org" {
+		t.Fatalf("last event = %+v", last)
+	}
+	if strings.Contains(last.Reason, "ps:") {
+		t.Errorf("reason shows a pseudonym: %q", last.Reason)
+	}
+}
