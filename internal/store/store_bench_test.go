@@ -67,3 +67,27 @@ func BenchmarkAccessTx(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAccessTxParallel is BenchmarkAccessTx from 32 goroutines: the
+// writer group-commits them.
+func BenchmarkAccessTxParallel(b *testing.B) {
+	s, _ := benchStore(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			err := s.Write(ctx, func(tx pep.Tx) error {
+				if _, _, err := tx.PolicyVersion(ctx, "r1"); err != nil {
+					return err
+				}
+				_, err := tx.AppendEvent(ctx, pep.EventInput{PII: "r1", Subject: "alice@example.org", Time: time.Now(), Type: pep.EventAccessed,
+					Principal: "bob@example.org", Purpose: "https://w3id.org/dpv#ServiceProvision", Decision: "Permit", PolicyHash: "h"})
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
