@@ -535,7 +535,7 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
 
 // MaxNotifications is how many notifications Notifications returns at most
 // (the newest).
-const MaxNotifications = 1000
+const MaxNotifications = 10_000
 
 // Notifications returns the recipient's inbox, oldest first (newest last),
 // at most MaxNotifications of the newest.

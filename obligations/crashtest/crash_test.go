@@ -256,12 +256,16 @@ type stored struct {
 // workload stores and reads until stop is closed, recording what the
 // server acknowledged.
 type workload struct {
-	mu     sync.Mutex
-	stores []stored
-	long   []string
-	reads  map[string]int // acknowledged reads per record
-	seq    int
+	mu       sync.Mutex
+	stores   []stored
+	long     []string
+	reads    map[string]int // acknowledged reads per record
+	seq      int
+	attempts int // reads tried
 }
+
+// maxReads bounds the reads of the whole test.
+const maxReads = 3000
 
 func (w *workload) run(alice, bob client, hook string, stop <-chan struct{}, wg *sync.WaitGroup) {
 	wg.Add(2)
@@ -304,6 +308,14 @@ func (w *workload) run(alice, bob client, hook string, stop <-chan struct{}, wg 
 			default:
 			}
 			w.mu.Lock()
+			if w.attempts >= maxReads {
+				// Enough uses to check (the inbox lists at most
+				// store.MaxNotifications).
+				w.mu.Unlock()
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			w.attempts++
 			if len(w.long) == 0 {
 				w.mu.Unlock()
 				time.Sleep(5 * time.Millisecond)
