@@ -62,7 +62,11 @@ type MismatchError struct {
 }
 
 func (e *MismatchError) Error() string {
-	return fmt.Sprintf("the policy does not match the data handling preferences of %s (%d mismatches)", e.Subject, len(e.Mismatches))
+	n := "1 mismatch"
+	if len(e.Mismatches) != 1 {
+		n = fmt.Sprintf("%d mismatches", len(e.Mismatches))
+	}
+	return fmt.Sprintf("the policy does not match the data handling preferences of %s (%s)", e.Subject, n)
 }
 
 // Unwrap makes errors.Is(err, ErrConflict) succeed.
