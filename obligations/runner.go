@@ -348,7 +348,7 @@ func (r *Runner) failed(ctx context.Context, j Job, err error) {
 	} else {
 		f.Events = []Event{{
 			Type: EventObligationFailed, PII: j.PII, Owner: j.Owner, Purpose: j.Event.Purpose, Recipient: j.Address, Time: now,
-			Reason: fmt.Sprintf("%s (%s) failed after %d tries: %v", j.ObligationID, describe(j), j.Attempts, err),
+			Reason: fmt.Sprintf("%s (%s)%s failed after %d tries: %v", j.ObligationID, describe(j), triggerRef(j), j.Attempts, err),
 		}}
 	}
 	if ferr := r.outbox.Fail(ctx, j, f); ferr != nil {
@@ -403,7 +403,7 @@ func (r *Runner) do(ctx context.Context, j Job) (Outcome, error) {
 		o.Events = append(o.Events, Event{
 			Type: EventLogged, PII: j.PII, Owner: j.Owner, Principal: j.Event.Principal, Purpose: j.Event.Purpose,
 			Recipient: j.Event.Recipient, Time: r.clock.Now(),
-			Reason: fmt.Sprintf("%s: %s on %s", j.ObligationID, j.Trigger, j.Event.Type),
+			Reason: fmt.Sprintf("%s: %s on %s%s", j.ObligationID, j.Trigger, j.Event.Type, triggerRef(j)),
 		})
 	case policies.ActionNotifyDataSubject:
 		if err := r.notify(ctx, j, &o); err != nil {
@@ -465,7 +465,7 @@ func (r *Runner) notify(ctx context.Context, j Job, o *Outcome) error {
 func notifiedEvent(j Job, now time.Time) Event {
 	return Event{
 		Type: EventNotified, PII: j.PII, Owner: j.Owner, Purpose: j.Event.Purpose, Recipient: j.Address, Time: now,
-		Reason: fmt.Sprintf("%s by %s about %s", j.ObligationID, j.Media, j.Event.Type),
+		Reason: fmt.Sprintf("%s by %s about %s%s", j.ObligationID, j.Media, j.Event.Type, triggerRef(j)),
 	}
 }
 
@@ -478,4 +478,15 @@ func InboxDelivery(j Job, now time.Time) (Notification, Event) {
 		ID: j.ID, Recipient: j.Address, Time: j.Event.Time, Delivered: now, PII: j.PII,
 		Event: j.Event.Type, Principal: j.Event.Principal, Purpose: j.Event.Purpose, Text: Text(j),
 	}, notifiedEvent(j, now)
+}
+
+// triggerRef names, in the reason of an event the runner writes, the log
+// entry whose event triggered the job: " (trigger seq N)", the form the
+// loganalyser (internal/audit.ParseTriggerRef) matches obligations by; ""
+// when the triggering entry's seq is unknown.
+func triggerRef(j Job) string {
+	if j.Event.Seq < 1 {
+		return ""
+	}
+	return fmt.Sprintf(" (trigger seq %d)", j.Event.Seq)
 }
