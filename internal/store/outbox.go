@@ -49,10 +49,11 @@ const jobColumns = `idempotency_key, pii, owner, obligation, trigger_kind, actio
 	due_at, deadline, state, attempts, next_attempt_at, last_error, created`
 
 // EnqueueJobsTx adds jobs inside the caller's transaction (the one that
-// writes the event that planned them). A job whose id is already known is
-// ignored, so planning one event twice enqueues its jobs once.
+// writes the event that planned them), like (*Tx).EnqueueJobs. A job whose
+// id is already known is ignored, so planning one event twice enqueues its
+// jobs once.
 func (s *Store) EnqueueJobsTx(ctx context.Context, tx *sql.Tx, jobs []obligations.Job) error {
-	return enqueue(ctx, tx, jobs, time.Now())
+	return (&Tx{s: s, tx: tx}).EnqueueJobs(ctx, jobs)
 }
 
 // EnqueueJobs adds jobs inside this transaction; see EnqueueJobsTx. An

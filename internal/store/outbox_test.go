@@ -129,3 +129,37 @@ func TestEmailAddress(t *testing.T) {
 		t.Fatal("EmailAddress of an identity without an address succeeded")
 	}
 }
+
+// TestEnqueueJobsTx enqueues through a plain *sql.Tx: an inbox
+// notification due at its event is delivered in it, a later job is queued.
+func TestEnqueueJobsTx(t *testing.T) {
+	ctx := context.Background()
+	s := openOutboxStore(t)
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	notice := outboxtest.Job("n1", "pii-1", t0, false)
+	notice.Action, notice.Media, notice.Address, notice.TimeDriven = "ActionNotifyDataSubject", obligations.MediaInbox, "alice@example.org", false
+	notice.Event.Time = t0
+	later := outboxtest.Job("later", "pii-1", t0.Add(time.Hour), false)
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnqueueJobsTx(ctx, tx, []obligations.Job{notice, later, notice}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := s.Notifications(ctx, "alice@example.org")
+	if err != nil || len(inbox) != 1 || inbox[0].ID != "n1" {
+		t.Fatalf("inbox = %+v, %v; want the notification once", inbox, err)
+	}
+	jobs, _ := s.Jobs(ctx, "pii-1")
+	if len(jobs) != 2 || jobs[0].State != obligations.StateDone || jobs[1].State != obligations.StatePending {
+		t.Fatalf("jobs = %+v; want the notification done and the later job pending", jobs)
+	}
+	evs, _ := s.Events(ctx, "pii-1")
+	if len(evs) != 1 || evs[0].Type != "notified" {
+		t.Fatalf("events = %+v; want one notified event", evs)
+	}
+}
