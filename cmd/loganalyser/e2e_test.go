@@ -261,6 +261,9 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("the exported log has no %s entry:\n%s", typ, withIDs)
 		}
 	}
+	if !strings.Contains(string(withIDs), `about accessed (trigger seq 2)`) {
+		t.Errorf("the notification of the read at seq 2 does not name its trigger:\n%s", withIDs)
+	}
 	for _, line := range lines[1:] {
 		if strings.Contains(line, "@example.org") {
 			t.Errorf("an entry carries an identity (hashed into the chain, it could never be forgotten): %s", line)
