@@ -70,7 +70,7 @@ func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveOptions) {
 	fs.DurationVar(&o.writeTimeout, "write-timeout", envDuration("STICKY_WRITE_TIMEOUT", 60*time.Second), "time to write a response (env STICKY_WRITE_TIMEOUT)")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", envDuration("STICKY_IDLE_TIMEOUT", 120*time.Second), "keep-alive idle time (env STICKY_IDLE_TIMEOUT)")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", envDuration("STICKY_SHUTDOWN_TIMEOUT", 30*time.Second), "time given to in-flight requests on SIGTERM (env STICKY_SHUTDOWN_TIMEOUT)")
-	fs.StringVar(&o.synchronous, "synchronous", envOr("STICKY_SYNCHRONOUS", "NORMAL"), "SQLite synchronous `mode`: NORMAL or FULL (env STICKY_SYNCHRONOUS)")
+	fs.StringVar(&o.synchronous, "synchronous", envOr("STICKY_SYNCHRONOUS", "FULL"), "SQLite synchronous `mode`: FULL (acknowledged writes survive power loss) or NORMAL (faster; survive process crashes) (env STICKY_SYNCHRONOUS)")
 	fs.IntVar(&o.readers, "readers", int(envInt("STICKY_READERS", 4)), "database reader connections (env STICKY_READERS)")
 	fs.StringVar(&o.logLevel, "log-level", envOr("STICKY_LOG_LEVEL", "info"), "log `level`: debug, info, warn or error (env STICKY_LOG_LEVEL)")
 	o.obligations = obligations.RegisterFlags(fs, os.Getenv)

@@ -38,7 +38,7 @@ func TestPragmas(t *testing.T) {
 		"journal_mode":  "wal",
 		"secure_delete": "1",
 		"foreign_keys":  "1",
-		"synchronous":   "1", // NORMAL
+		"synchronous":   "2", // FULL
 	} {
 		var got string
 		// The writer pool has one connection: this query runs on it.
