@@ -497,6 +497,18 @@ func TestDisclosure(t *testing.T) {
 			t.Error("no disclosed event naming bob, erin and the purpose")
 		}
 	})
+	t.Run("the recipient loses access with the discloser", func(t *testing.T) {
+		// alice's new policy still allows downstream use but no longer names bob.
+		withoutBob := bytes.ReplaceAll(readTestdata(t, "subject-policy-downstream.xml"), []byte("bob@example.org"), []byte("nobody@example.org"))
+		r := e.do(http.MethodPut, "/v1/pii/"+shared+"/policy", "alice", bytes.NewReader(withoutBob), map[string]string{"Content-Type": "application/xml"})
+		wantStatus(t, r, 200)
+		wantDenied(t, e.get(shared, "bob", purposeService), "")
+		wantDenied(t, e.get(shared, "erin", purposeService), "")
+		// And regains it when the discloser does.
+		r = e.do(http.MethodPut, "/v1/pii/"+shared+"/policy", "alice", bytes.NewReader(readTestdata(t, "subject-policy-downstream.xml")), map[string]string{"Content-Type": "application/xml"})
+		wantStatus(t, r, 200)
+		wantStatus(t, e.get(shared, "erin", purposeService), 200)
+	})
 	t.Run("retention binds the recipient", func(t *testing.T) {
 		e.clock.Advance(31 * 24 * time.Hour)
 		wantDenied(t, e.get(shared, "erin", purposeService), "retention")
