@@ -272,3 +272,14 @@ func TestWritePanicIsAnError(t *testing.T) {
 		t.Errorf("the writer did not survive: %v", err)
 	}
 }
+
+// The store offers pep's optional interfaces: obligations are enqueued and
+// time-driven jobs cancelled inside pep's write transactions, and the inbox
+// is served.
+var (
+	_ pep.Store               = (*store.Store)(nil)
+	_ pep.Inbox               = (*store.Store)(nil)
+	_ pep.Tx                  = (*store.Tx)(nil)
+	_ pep.JobQueue            = (*store.Tx)(nil)
+	_ pep.TimeDrivenCanceller = (*store.Tx)(nil)
+)
