@@ -81,12 +81,12 @@ func (s *Service) decideRead(ctx context.Context, p Principal, rec Record, pol *
 }
 
 // Retrieve returns a record's metadata and bytes for p's declared purpose
-// when the decision permits it. Every decision, Permit or not, is logged as
+// when the decision permits it (the bytes are not even read otherwise). Every decision, Permit or not, is logged as
 // an event in the same transaction as the obligations it triggers, before the
 // bytes are returned; a refusal is a *DeniedError.
 func (s *Service) Retrieve(ctx context.Context, p Principal, id, purpose string) (Record, []byte, error) {
 	for range maxAttempts {
-		rec, data, err := s.getRecordData(ctx, id)
+		rec, err := s.getRecord(ctx, id)
 		if err != nil {
 			return Record{}, nil, err
 		}
@@ -101,7 +101,18 @@ func (s *Service) Retrieve(ctx context.Context, p Principal, id, purpose string)
 		}
 		ev := EventInput{PII: rec.ID, Subject: rec.Subject, Time: now, Type: a.eventType, Principal: p.Name,
 			Purpose: purpose, Decision: a.result.Decision.String(), Reason: a.result.Reason, PolicyHash: rec.PolicyHash}
+		var data []byte
 		if a.permitted() {
+			// The bytes are read only for a Permit, and before the event is
+			// committed: a record deleted or re-policied in between is
+			// decided again (the version check below and in the commit).
+			var cur Record
+			if cur, data, err = s.getRecordData(ctx, id); err != nil {
+				return Record{}, nil, err
+			}
+			if cur.PolicyVersion != rec.PolicyVersion {
+				continue
+			}
 			ev.Reason = ""
 			if a.via != "" {
 				// No identity in the hashed reason: the discloser is the
