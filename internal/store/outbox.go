@@ -71,20 +71,17 @@ func (t *Tx) EnqueueJobs(ctx context.Context, jobs []obligations.Job) error {
 		}
 		delivered = append(delivered, j)
 		if f == nil {
-			var err error
-			if f, err = newFinisher(ctx, t, false); err != nil {
-				return err
-			}
+			f = newFinisher(ctx, t)
 		}
 		if err := f.deliver(ctx, j); err != nil {
 			return err
 		}
 	}
 	now := time.Now()
-	if err := insertJobs(ctx, t.tx, delivered, now, obligations.StateDone); err != nil {
+	if err := insertJobs(ctx, t.tx, t.stmt(ctx, t.s.ws.ob.insertJob), delivered, now, obligations.StateDone); err != nil {
 		return err
 	}
-	return enqueue(ctx, t.tx, queued, now)
+	return enqueueTx(ctx, t, queued, now)
 }
 
 // inline reports whether j is an inbox notification due at its event.
@@ -129,24 +126,23 @@ func (s *Store) Enqueue(ctx context.Context, jobs []obligations.Job) error {
 	return s.WriteTx(ctx, func(t *Tx) error { return t.EnqueueJobs(ctx, jobs) })
 }
 
+// enqueue inserts pending jobs in tx, preparing the insert per call (for
+// transactions that are not a *Tx); enqueueTx uses the prepared statement.
 func enqueue(ctx context.Context, tx *sql.Tx, jobs []obligations.Job, now time.Time) error {
-	return insertJobs(ctx, tx, jobs, now, obligations.StatePending)
+	return insertJobs(ctx, tx, nil, jobs, now, obligations.StatePending)
+}
+
+func enqueueTx(ctx context.Context, t *Tx, jobs []obligations.Job, now time.Time) error {
+	return insertJobs(ctx, t.tx, t.stmt(ctx, t.s.ws.ob.insertJob), jobs, now, obligations.StatePending)
 }
 
 // insertJobs inserts jobs in the given state: pending, or done for the
 // inbox notifications delivered in their event's transaction (kept for the
-// record like any finished job).
-func insertJobs(ctx context.Context, tx *sql.Tx, jobs []obligations.Job, now time.Time, state obligations.JobState) error {
+// record like any finished job). st is the prepared insert bound to tx, or
+// nil.
+func insertJobs(ctx context.Context, tx *sql.Tx, st *sql.Stmt, jobs []obligations.Job, now time.Time, state obligations.JobState) error {
 	if len(jobs) == 0 {
 		return nil
-	}
-	var st *sql.Stmt
-	if len(jobs) > 1 {
-		var err error
-		if st, err = tx.PrepareContext(ctx, insertJobSQL); err != nil {
-			return fmt.Errorf("store: enqueueing jobs: %w", err)
-		}
-		defer st.Close()
 	}
 	for _, j := range jobs {
 		args, err := jobArgs(j, now, state)
@@ -285,38 +281,37 @@ const (
 	policyHashSQL = `SELECT hash FROM policy_history WHERE pii = ? ORDER BY version DESC LIMIT 1`
 )
 
-// finisher finishes jobs inside one transaction, with its statements
-// prepared once when it finishes many.
+// outboxStmts are the outbox's hot statements, prepared once with the
+// store's other writer statements (statements.go).
+type outboxStmts struct {
+	insertJob, claimed, done, notify, policyHash *sql.Stmt
+}
+
+func (o *outboxStmts) all() []*sql.Stmt {
+	return []*sql.Stmt{o.insertJob, o.claimed, o.done, o.notify, o.policyHash}
+}
+
+func (o *outboxStmts) items() []struct {
+	dst  **sql.Stmt
+	text string
+} {
+	return []struct {
+		dst  **sql.Stmt
+		text string
+	}{{&o.insertJob, insertJobSQL}, {&o.claimed, claimedSQL}, {&o.done, doneSQL}, {&o.notify, notificationSQL}, {&o.policyHash, policyHashSQL}}
+}
+
+// finisher finishes jobs inside one transaction, with the store's prepared
+// statements bound to it.
 type finisher struct {
 	t                                 *Tx
 	claimed, done, notify, policyHash *sql.Stmt
 }
 
-func newFinisher(ctx context.Context, t *Tx, prepare bool) (*finisher, error) {
-	f := &finisher{t: t}
-	if !prepare {
-		return f, nil
-	}
-	for _, p := range []struct {
-		dst  **sql.Stmt
-		text string
-	}{{&f.claimed, claimedSQL}, {&f.done, doneSQL}, {&f.notify, notificationSQL}, {&f.policyHash, policyHashSQL}} {
-		st, err := t.tx.PrepareContext(ctx, p.text)
-		if err != nil {
-			f.close()
-			return nil, fmt.Errorf("store: %w", err)
-		}
-		*p.dst = st
-	}
-	return f, nil
-}
-
-func (f *finisher) close() {
-	for _, st := range []*sql.Stmt{f.claimed, f.done, f.notify, f.policyHash} {
-		if st != nil {
-			st.Close()
-		}
-	}
+func newFinisher(ctx context.Context, t *Tx) *finisher {
+	ob := &t.s.ws.ob
+	return &finisher{t: t, claimed: t.stmt(ctx, ob.claimed), done: t.stmt(ctx, ob.done), notify: t.stmt(ctx, ob.notify),
+		policyHash: t.stmt(ctx, ob.policyHash)}
 }
 
 func (f *finisher) exec(ctx context.Context, st *sql.Stmt, text string, args ...any) (sql.Result, error) {
@@ -373,7 +368,7 @@ func (f *finisher) complete(ctx context.Context, j obligations.Job, o obligation
 	if err := f.appendEvents(ctx, o.Events); err != nil {
 		return err
 	}
-	return enqueue(ctx, f.t.tx, o.Next, o.Now)
+	return enqueueTx(ctx, f.t, o.Next, o.Now)
 }
 
 // appendEvents appends the events the obligation handler writes to the
@@ -399,27 +394,18 @@ func (f *finisher) appendEvents(ctx context.Context, evs []obligations.Event) er
 // Complete implements obligations.Outbox.
 func (s *Store) Complete(ctx context.Context, j obligations.Job, o obligations.Outcome) error {
 	return s.WriteTx(ctx, func(t *Tx) error {
-		f, err := newFinisher(ctx, t, false)
-		if err != nil {
-			return err
-		}
-		return f.complete(ctx, j, o)
+		return newFinisher(ctx, t).complete(ctx, j, o)
 	})
 }
 
-// CompleteAll implements obligations.Outbox: one transaction, statements
-// prepared once.
+// CompleteAll implements obligations.Outbox: one transaction.
 func (s *Store) CompleteAll(ctx context.Context, cs []obligations.Completion) ([]error, error) {
 	errs := make([]error, len(cs))
 	if len(cs) == 0 {
 		return errs, nil
 	}
 	err := s.WriteTx(ctx, func(t *Tx) error {
-		f, err := newFinisher(ctx, t, len(cs) > 1)
-		if err != nil {
-			return err
-		}
-		defer f.close()
+		f := newFinisher(ctx, t)
 		for i, c := range cs {
 			err := f.complete(ctx, c.Job, c.Outcome)
 			if errors.Is(err, obligations.ErrLeaseLost) {
@@ -441,10 +427,7 @@ func (s *Store) CompleteAll(ctx context.Context, cs []obligations.Completion) ([
 // Fail implements obligations.Outbox.
 func (s *Store) Fail(ctx context.Context, j obligations.Job, f obligations.Failure) error {
 	return s.WriteTx(ctx, func(t *Tx) error {
-		fin, err := newFinisher(ctx, t, false)
-		if err != nil {
-			return err
-		}
+		fin := newFinisher(ctx, t)
 		ok, err := fin.claimedBy(ctx, j)
 		if !ok || err != nil {
 			return err

@@ -17,10 +17,12 @@ type writerStmts struct {
 	policyVersion *sql.Stmt
 	insertRecord  *sql.Stmt
 	insertHistory *sql.Stmt
+	ob            outboxStmts // outbox.go
 }
 
 func (w *writerStmts) all() []*sql.Stmt {
-	return []*sql.Stmt{w.lastEvent, w.insertEvent, w.subjectKey, w.insertKey, w.insertIdent, w.policyVersion, w.insertRecord, w.insertHistory}
+	return append([]*sql.Stmt{w.lastEvent, w.insertEvent, w.subjectKey, w.insertKey, w.insertIdent, w.policyVersion, w.insertRecord, w.insertHistory},
+		w.ob.all()...)
 }
 
 // readerStmts are the hot read-path statements, prepared on the reader pool.
@@ -60,6 +62,9 @@ func (s *Store) prepare(ctx context.Context) error {
 		{s.r, &s.rs.record, `SELECT ` + recordColumns + ` FROM pii WHERE id = ?`},
 		{s.r, &s.rs.recordData, `SELECT ` + recordColumns + `, data FROM pii WHERE id = ?`},
 		{s.r, &s.rs.disclosed, `SELECT recipient, purpose, disclosed_by, time FROM disclosures WHERE pii = ? AND recipient = ? ORDER BY id DESC LIMIT 1`},
+	}
+	for _, ob := range s.ws.ob.items() {
+		items = append(items, item{s.w, ob.dst, ob.text})
 	}
 	for _, it := range items {
 		st, err := it.db.PrepareContext(ctx, it.text)
