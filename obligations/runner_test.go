@@ -600,3 +600,31 @@ func TestDeletionCancelsPeriodic(t *testing.T) {
 		}
 	}
 }
+
+// TestEmailToTheOwnersRegisteredAddress sends an email notification without
+// an Address to the owner's --email, looked up in the store.
+func TestEmailToTheOwnersRegisteredAddress(t *testing.T) {
+	sink, err := smtptest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	h := newHarness(t, obligations.Performers{})
+	h.r = obligations.NewRunner(h.s, obligations.Performers{
+		Deleter:   storeDeleter{s: h.s, clock: h.clock},
+		Mailer:    obligations.NewSMTPMailer(obligations.SMTPConfig{Host: sink.Host(), Port: sink.Port(), From: "sticky@example.org"}, nil),
+		Addresses: h.s,
+	}, h.clock)
+	if err := h.s.AddPrincipal(h.ctx, pep.Principal{Name: "alice@example.org", Role: pep.RoleSubject, Email: "alice.private@mail.example.org", Created: t0},
+		pep.TokenHash{1}); err != nil {
+		t.Fatal(err)
+	}
+	terms := onUse(policies.Action{Kind: policies.ActionNotifyDataSubject, Media: "email"})
+	h.store("r1", terms)
+	h.use("r1", terms)
+	h.process(t0)
+	msgs := sink.Messages()
+	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0] != "alice.private@mail.example.org" {
+		t.Fatalf("messages %+v; want one to alice's registered address", msgs)
+	}
+}
