@@ -22,10 +22,13 @@ type Config struct {
 	WebhookSecret     string
 	WebhookSecretFile string
 	WebhookTimeout    time.Duration
-	MaxTries          int
-	BackoffBase       time.Duration
-	BackoffMax        time.Duration
-	Lease             time.Duration
+	// WebhookDenyPrivate refuses webhook addresses that resolve to
+	// loopback, private or link-local IP addresses.
+	WebhookDenyPrivate bool
+	MaxTries           int
+	BackoffBase        time.Duration
+	BackoffMax         time.Duration
+	Lease              time.Duration
 }
 
 // Environment variables read by RegisterFlags as flag defaults.
@@ -39,12 +42,13 @@ const (
 	EnvWebhookSecret     = "STICKY_WEBHOOK_SECRET"
 	EnvWebhookSecretFile = "STICKY_WEBHOOK_SECRET_FILE"
 	EnvMaxTries          = "STICKY_OBLIGATION_MAX_TRIES"
+	EnvWebhookDenyPriv   = "STICKY_WEBHOOK_DENY_PRIVATE"
 )
 
 // RegisterFlags defines the obligation flags on fs (--smtp-host,
 // --smtp-port, --smtp-from, --smtp-username, --smtp-password,
 // --smtp-starttls, --webhook-secret, --webhook-secret-file,
-// --webhook-timeout, --obligation-max-tries, --obligation-backoff,
+// --webhook-timeout, --webhook-deny-private, --obligation-max-tries, --obligation-backoff,
 // --obligation-backoff-max) with defaults taken from the STICKY_*
 // environment variables through getenv (pass os.Getenv). Secrets are better
 // given by environment or file than on the command line, where other users
@@ -75,6 +79,8 @@ func RegisterFlags(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.StringVar(&c.WebhookSecret, "webhook-secret", getenv(EnvWebhookSecret), "HMAC key signing webhooks (prefer env "+EnvWebhookSecret+"); default: DATA/webhook.secret, created on first start")
 	fs.StringVar(&c.WebhookSecretFile, "webhook-secret-file", getenv(EnvWebhookSecretFile), "file holding the webhook HMAC key (env "+EnvWebhookSecretFile+")")
 	fs.DurationVar(&c.WebhookTimeout, "webhook-timeout", 10*time.Second, "time allowed for one webhook delivery")
+	denyPrivate, _ := strconv.ParseBool(getenv(EnvWebhookDenyPriv))
+	fs.BoolVar(&c.WebhookDenyPrivate, "webhook-deny-private", denyPrivate, "refuse webhook addresses on loopback, private or link-local networks (env "+EnvWebhookDenyPriv+")")
 	fs.IntVar(&c.MaxTries, "obligation-max-tries", tries, "tries before an obligation is marked failed (env "+EnvMaxTries+")")
 	fs.DurationVar(&c.BackoffBase, "obligation-backoff", time.Second, "delay before the second try; it doubles after each failure")
 	fs.DurationVar(&c.BackoffMax, "obligation-backoff-max", time.Hour, "longest delay between tries")
@@ -164,6 +170,6 @@ func (c *Config) Options() []Option {
 func (c *Config) Performers(secret []byte, clock Clock) Performers {
 	return Performers{
 		Mailer:   NewSMTPMailer(c.SMTP, clock),
-		Webhooks: newWebhookPosterTimeout(secret, c.WebhookTimeout, clock),
+		Webhooks: newWebhookPosterTimeout(secret, c.WebhookTimeout, c.WebhookDenyPrivate, clock),
 	}
 }

@@ -2,6 +2,7 @@ package obligations
 
 import (
 	"errors"
+	"net"
 	"testing"
 	"time"
 )
@@ -36,5 +37,17 @@ func TestVerifyWebhook(t *testing.T) {
 				t.Fatalf("VerifyWebhook = %v; want ErrBadSignature", err)
 			}
 		})
+	}
+}
+
+func TestPublicIP(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1": false, "::1": false, "10.1.2.3": false, "192.168.0.1": false, "172.16.5.4": false,
+		"169.254.169.254": false, "fe80::1": false, "0.0.0.0": false, "fd00::1": false, "224.0.0.1": false,
+		"93.184.216.34": true, "2606:4700::1111": true,
+	} {
+		if got := publicIP(net.ParseIP(addr)); got != want {
+			t.Errorf("publicIP(%s) = %v; want %v", addr, got, want)
+		}
 	}
 }

@@ -628,3 +628,23 @@ func TestEmailToTheOwnersRegisteredAddress(t *testing.T) {
 		t.Fatalf("messages %+v; want one to alice's registered address", msgs)
 	}
 }
+
+// TestWebhookDenyPrivate refuses, for good and without sending anything, a
+// webhook to a loopback address when --webhook-deny-private is set.
+func TestWebhookDenyPrivate(t *testing.T) {
+	recv := newReceiver(t)
+	cfg := &obligations.Config{WebhookDenyPrivate: true, SMTP: obligations.SMTPConfig{Port: 25, StartTLS: obligations.StartTLSAuto}}
+	perf := cfg.Performers(secret, nil)
+	h := newHarness(t, perf)
+	terms := onUse(policies.Action{Kind: policies.ActionNotifyDataSubject, Media: "webhook", Address: recv.URL})
+	h.store("r1", terms)
+	h.use("r1", terms)
+	h.process(t0)
+	j := h.jobs("r1")[0]
+	if j.State != obligations.StateFailed || j.Attempts != 1 || !strings.Contains(j.LastError, "not a public IP address") {
+		t.Fatalf("job %+v; want failed at once, naming the refused address", j)
+	}
+	if keys, _, _ := recv.seen(); len(keys) != 0 {
+		t.Fatalf("the receiver on 127.0.0.1 got %d deliveries", len(keys))
+	}
+}

@@ -6,10 +6,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -59,6 +62,9 @@ func (w *WebhookPoster) PostWebhook(ctx context.Context, url string, p WebhookPa
 	req.Header.Set(HeaderTimestamp, ts)
 	req.Header.Set(HeaderSignature, Sign(w.secret, ts, body))
 	resp, err := w.client.Do(req)
+	if errors.Is(err, ErrPrivateAddress) {
+		return Permanent(fmt.Errorf("obligations: webhook: %w", err))
+	}
 	if err != nil {
 		return fmt.Errorf("obligations: webhook: %w", err)
 	}
@@ -83,9 +89,48 @@ func noRedirectClient(timeout time.Duration) *http.Client {
 	}
 }
 
-func newWebhookPosterTimeout(secret []byte, timeout time.Duration, clock Clock) *WebhookPoster {
+func newWebhookPosterTimeout(secret []byte, timeout time.Duration, denyPrivate bool, clock Clock) *WebhookPoster {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	return NewWebhookPoster(secret, noRedirectClient(timeout), clock)
+	c := noRedirectClient(timeout)
+	if denyPrivate {
+		c.Transport = PublicOnlyTransport()
+	}
+	return NewWebhookPoster(secret, c, clock)
+}
+
+// ErrPrivateAddress is returned (wrapped) when a webhook address resolves to
+// a loopback, private, link-local or otherwise non-public IP address and the
+// server refuses those (--webhook-deny-private).
+var ErrPrivateAddress = errors.New("webhook address is not a public IP address")
+
+// PublicOnlyTransport returns an HTTP transport that refuses to connect to
+// loopback, private, link-local, multicast and unspecified addresses. The
+// check is made on the address actually dialled, after name resolution, so
+// a name that resolves to an internal address is refused too.
+func PublicOnlyTransport() *http.Transport {
+	d := &net.Dialer{
+		Timeout: 10 * time.Second,
+		Control: func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			ip := net.ParseIP(host)
+			if ip == nil || !publicIP(ip) {
+				return fmt.Errorf("%w: %s", ErrPrivateAddress, host)
+			}
+			return nil
+		},
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	t.DialContext = d.DialContext
+	return t
+}
+
+func publicIP(ip net.IP) bool {
+	return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified())
 }
