@@ -29,6 +29,20 @@ type Config struct {
 	BackoffBase        time.Duration
 	BackoffMax         time.Duration
 	Lease              time.Duration
+
+	// Secrets from the environment, used when their flag is not given
+	// (kept out of the flag defaults so that -h never prints them).
+	envPassword, envSecret string
+}
+
+// fill applies the secrets from the environment to unset settings.
+func (c *Config) fill() {
+	if c.SMTP.Password == "" {
+		c.SMTP.Password = c.envPassword
+	}
+	if c.WebhookSecret == "" {
+		c.WebhookSecret = c.envSecret
+	}
 }
 
 // Environment variables read by RegisterFlags as flag defaults.
@@ -74,9 +88,10 @@ func RegisterFlags(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.IntVar(&c.SMTP.Port, "smtp-port", port, "SMTP server port (env "+EnvSMTPPort+")")
 	fs.StringVar(&c.SMTP.From, "smtp-from", getenv(EnvSMTPFrom), "sender address of email notifications (env "+EnvSMTPFrom+")")
 	fs.StringVar(&c.SMTP.Username, "smtp-username", getenv(EnvSMTPUsername), "SMTP AUTH PLAIN user (env "+EnvSMTPUsername+")")
-	fs.StringVar(&c.SMTP.Password, "smtp-password", getenv(EnvSMTPPassword), "SMTP password (prefer env "+EnvSMTPPassword+")")
+	c.envPassword, c.envSecret = getenv(EnvSMTPPassword), getenv(EnvWebhookSecret)
+	fs.StringVar(&c.SMTP.Password, "smtp-password", "", "SMTP password (prefer env "+EnvSMTPPassword+")")
 	fs.StringVar(&c.SMTP.StartTLS, "smtp-starttls", starttls, "STARTTLS: auto, always or never (env "+EnvSMTPStartTLS+")")
-	fs.StringVar(&c.WebhookSecret, "webhook-secret", getenv(EnvWebhookSecret), "HMAC key signing webhooks (prefer env "+EnvWebhookSecret+"); default: DATA/webhook.secret, created on first start")
+	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "HMAC key signing webhooks (prefer env "+EnvWebhookSecret+"); default: DATA/webhook.secret, created on first start")
 	fs.StringVar(&c.WebhookSecretFile, "webhook-secret-file", getenv(EnvWebhookSecretFile), "file holding the webhook HMAC key (env "+EnvWebhookSecretFile+")")
 	fs.DurationVar(&c.WebhookTimeout, "webhook-timeout", 10*time.Second, "time allowed for one webhook delivery")
 	denyPrivate, _ := strconv.ParseBool(getenv(EnvWebhookDenyPriv))
@@ -90,6 +105,7 @@ func RegisterFlags(fs *flag.FlagSet, getenv func(string) string) *Config {
 
 // Validate reports a configuration that cannot work, naming the setting.
 func (c *Config) Validate() error {
+	c.fill()
 	switch c.SMTP.StartTLS {
 	case StartTLSAuto, StartTLSAlways, StartTLSNever:
 	default:
@@ -114,6 +130,7 @@ func (c *Config) Validate() error {
 // content of --webhook-secret-file, else DATA/webhook.secret, created (mode
 // 0600, 32 random bytes in hex from rnd) when missing.
 func (c *Config) Secret(dataDir string, rnd io.Reader) ([]byte, error) {
+	c.fill()
 	if c.WebhookSecret != "" {
 		return []byte(c.WebhookSecret), nil
 	}
@@ -168,6 +185,7 @@ func (c *Config) Options() []Option {
 // mailer and the webhook poster signing with secret); the caller adds the
 // Deleter, Anonymiser, EventSink and AddressBook.
 func (c *Config) Performers(secret []byte, clock Clock) Performers {
+	c.fill()
 	return Performers{
 		Mailer:   NewSMTPMailer(c.SMTP, clock),
 		Webhooks: newWebhookPosterTimeout(secret, c.WebhookTimeout, c.WebhookDenyPrivate, clock),

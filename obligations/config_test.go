@@ -18,12 +18,43 @@ func TestRegisterFlagsEnvAndFlags(t *testing.T) {
 	if err := fs.Parse([]string{"--smtp-port", "2525", "--smtp-starttls", "always", "--obligation-backoff", "2s"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	if c.SMTP.Host != "mail.example.org" || c.SMTP.Port != 2525 || c.SMTP.StartTLS != StartTLSAlways || c.WebhookSecret != "from-env" ||
 		c.MaxTries != 5 || c.BackoffBase != 2*time.Second {
 		t.Fatalf("config = %+v", c)
 	}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSecretsNeverInHelp(t *testing.T) {
+	env := map[string]string{EnvSMTPPassword: "hunter2", EnvWebhookSecret: "s3cret-from-env"}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var help bytes.Buffer
+	fs.SetOutput(&help)
+	c := RegisterFlags(fs, func(k string) string { return env[k] })
+	if err := fs.Parse([]string{"-h"}); err != flag.ErrHelp {
+		t.Fatalf("parse -h: %v", err)
+	}
+	if strings.Contains(help.String(), "hunter2") || strings.Contains(help.String(), "s3cret") {
+		t.Fatalf("help shows a secret:\n%s", help.String())
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTP.Password != "hunter2" || c.WebhookSecret != "s3cret-from-env" {
+		t.Fatalf("secrets from the environment not applied: %q %q", c.SMTP.Password, c.WebhookSecret)
+	}
+	fs2 := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c2 := RegisterFlags(fs2, func(k string) string { return env[k] })
+	if err := fs2.Parse([]string{"--webhook-secret", "from-flag"}); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := c2.Secret(t.TempDir(), nil); string(s) != "from-flag" {
+		t.Fatalf("the flag did not win over the environment: %q", s)
 	}
 }
 
