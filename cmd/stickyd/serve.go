@@ -19,6 +19,7 @@ import (
 	"github.com/stickypolicy/sticky/obligations"
 	"github.com/stickypolicy/sticky/pep"
 	"github.com/stickypolicy/sticky/pep/httpapi"
+	"github.com/stickypolicy/sticky/policies"
 )
 
 // serveOptions are the flags of `stickyd serve`; each has an environment
@@ -41,6 +42,8 @@ type serveOptions struct {
 	obligations *obligations.Config
 	// rights holds --restore-window and --audit-retention (forget.go).
 	rights *rightsOptions
+	// purposes is the operator's purpose file extending the taxonomy.
+	purposes string
 }
 
 func envInt(key string, dflt int64) int64 {
@@ -71,6 +74,7 @@ func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveOptions) {
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", envDuration("STICKY_IDLE_TIMEOUT", 120*time.Second), "keep-alive idle time (env STICKY_IDLE_TIMEOUT)")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", envDuration("STICKY_SHUTDOWN_TIMEOUT", 30*time.Second), "time given to in-flight requests on SIGTERM (env STICKY_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&o.synchronous, "synchronous", envOr("STICKY_SYNCHRONOUS", "FULL"), "SQLite synchronous `mode`: FULL (acknowledged writes survive power loss) or NORMAL (faster; survive process crashes) (env STICKY_SYNCHRONOUS)")
+	fs.StringVar(&o.purposes, "purposes", envOr("STICKY_PURPOSES", ""), "operator purpose `file` (JSON [{iri, parent, label}]) adding child purposes to the DPV/P3P taxonomy (env STICKY_PURPOSES)")
 	fs.IntVar(&o.readers, "readers", int(envInt("STICKY_READERS", 4)), "database reader connections (env STICKY_READERS)")
 	fs.StringVar(&o.logLevel, "log-level", envOr("STICKY_LOG_LEVEL", "info"), "log `level`: debug, info, warn or error (env STICKY_LOG_LEVEL)")
 	o.obligations = obligations.RegisterFlags(fs, os.Getenv)
@@ -113,6 +117,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func serve(ctx context.Context, o *serveOptions, logger *slog.Logger, stderr io.Writer) error {
+	tax, err := policies.LoadTaxonomy(o.purposes)
+	if err != nil {
+		return fmt.Errorf("purpose file: %w", err)
+	}
 	st, err := store.Open(ctx, o.data, store.WithSynchronous(o.synchronous), store.WithReaders(o.readers))
 	if err != nil {
 		return err
@@ -135,7 +143,7 @@ func serve(ctx context.Context, o *serveOptions, logger *slog.Logger, stderr io.
 			runner.Kick()
 		}
 	}
-	svc := pep.New(st, pep.WithMaxPolicyBytes(o.maxPolicy), pep.WithIBE(pep.NewIBE(pkg, rand.Reader)), pep.WithKick(kick), o.rights.serviceOption())
+	svc := pep.New(st, pep.WithTaxonomy(tax), pep.WithMaxPolicyBytes(o.maxPolicy), pep.WithIBE(pep.NewIBE(pkg, rand.Reader)), pep.WithKick(kick), o.rights.serviceOption())
 	clock := obligations.SystemClock{}
 	perf := o.obligations.Performers(secret, clock)
 	perf.Deleter = svc
