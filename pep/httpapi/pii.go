@@ -330,8 +330,10 @@ type notificationJSON struct {
 	PII       string `json:"pii"`
 	Event     string `json:"event"`
 	Principal string `json:"principal"`
-	Purpose   string `json:"purpose,omitempty"`
-	Text      string `json:"text"`
+	// Purpose is always present (CONTRACT.md lists it for every
+	// notification): "" when the event declared none (e.g. stored).
+	Purpose string `json:"purpose"`
+	Text    string `json:"text"`
 }
 
 func (a *API) notifications(w http.ResponseWriter, r *http.Request, p pep.Principal) {
@@ -350,7 +352,8 @@ func (a *API) notifications(w http.ResponseWriter, r *http.Request, p pep.Princi
 type decisionJSON struct {
 	Decision    string           `json:"decision"`
 	Obligations []obligationJSON `json:"obligations"`
-	Reason      string           `json:"reason,omitempty"`
+	// Reason is always present (CONTRACT.md's shape): "" for a Permit.
+	Reason string `json:"reason"`
 }
 
 type obligationJSON struct {
