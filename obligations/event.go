@@ -53,7 +53,8 @@ type Event struct {
 	// Reason says why, for obligation_failed events (no data in it).
 	Reason string
 	// Delegates are the identities the record's XACML rules name as
-	// subject-id (see Delegates); at EventStored each one is told, in its
+	// subject-id (see Delegates); at EventStored (and, for the delegates a
+	// new policy adds, at EventPolicyUpdated) each one is told, in its
 	// inbox, that it was given access. Optional.
 	Delegates []string
 }

@@ -35,8 +35,9 @@ func Plan(terms *policies.DataHandling, ev Event) []Job {
 // Plan returns the jobs the event triggers under the record's terms:
 //
 //   - stored, policy_updated: TriggerAtTime and the next occurrence of each
-//     TriggerPeriodic (time-driven jobs), and at stored an inbox notice to
-//     each delegate in ev.Delegates;
+//     TriggerPeriodic (time-driven jobs), and an inbox notice to each
+//     delegate in ev.Delegates other than the owner (at policy_updated the
+//     caller passes only the delegates the new policy adds);
 //   - accessed by someone other than the owner: TriggerPersonalDataAccessedForPurpose
 //     whose purposes cover ev.Purpose (any purpose when none are listed);
 //   - accessed by the owner, or subject_access: TriggerDataSubjectAccess;
@@ -63,7 +64,7 @@ func (p *Planner) Plan(terms *policies.DataHandling, ev Event) []Job {
 		}
 	}
 	switch ev.Type {
-	case EventStored:
+	case EventStored, EventPolicyUpdated:
 		for _, d := range ev.Delegates {
 			if d != "" && d != ev.Owner {
 				jobs = append(jobs, notice(ev, d, ""))

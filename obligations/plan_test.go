@@ -227,6 +227,17 @@ func TestPlanDelegatesAndRecipients(t *testing.T) {
 			t.Errorf("delegate notice %+v", j)
 		}
 	}
+	updated := event(EventPolicyUpdated, "alice@example.org", "")
+	updated.Delegates = []string{"erin@example.org"} // the caller passes only the newly named
+	jobs = p.Plan(nil, updated)
+	if len(jobs) != 1 || jobs[0].Address != "erin@example.org" || jobs[0].ObligationID != DelegateNoticeID || jobs[0].Event.Type != EventPolicyUpdated {
+		t.Fatalf("policy_updated with a new delegate planned %+v; want a notice to erin", jobs)
+	}
+	accessed := event(EventAccessed, "bob@example.org", service)
+	accessed.Delegates = []string{"erin@example.org"}
+	if jobs = p.Plan(nil, accessed); len(jobs) != 0 {
+		t.Fatalf("an access planned delegate notices: %+v", jobs)
+	}
 	disclosed := event(EventDisclosed, "bob@example.org", service)
 	disclosed.Recipient = "dave@example.org"
 	jobs = p.Plan(nil, disclosed)

@@ -39,8 +39,13 @@ func (s *Service) write(ctx context.Context, rec Record, pol *pdp.StickyPolicy, 
 	if pol != nil {
 		terms = pol.Terms()
 	}
+	delegates := s.delegatesFor(rec, pol, ev.Type)
+	emails, err := s.delegateEmails(ctx, delegates)
+	if err != nil {
+		return err
+	}
 	queued := false
-	err := s.store.Write(ctx, func(tx Tx) error {
+	err = s.store.Write(ctx, func(tx Tx) error {
 		ctx := wctx
 		if check {
 			v, _, err := tx.PolicyVersion(ctx, rec.ID)
@@ -70,7 +75,9 @@ func (s *Service) write(ctx context.Context, rec Record, pol *pdp.StickyPolicy, 
 			Time:      ev.Time,
 			StoredAt:  rec.StoredAt,
 			Seq:       e.Seq,
+			Delegates: delegates,
 		})
+		jobs = withDelegateEmails(jobs, emails)
 		queued = len(jobs) > 0
 		return enqueue(ctx, tx, jobs)
 	})

@@ -59,13 +59,18 @@ func TestStoreAndRetrieve(t *testing.T) {
 		for _, ev := range evs {
 			types = append(types, ev.Type)
 		}
-		// Each use by bob owes alice an inbox notification, delivered in the
-		// use's own transaction ("notified" right after "accessed").
-		if strings.Join(types, ",") != "stored,accessed,notified,accessed,notified,subject_access" {
+		// bob, the delegate the policy names, is told at storage that he
+		// was given access, and each use by bob owes alice an inbox
+		// notification, each delivered in its event's own transaction
+		// ("notified" right after "stored" and after "accessed").
+		if strings.Join(types, ",") != "stored,notified,accessed,notified,accessed,notified,subject_access" {
 			t.Fatalf("event types = %v", types)
 		}
-		if evs[1].Principal != "bob@example.org" || evs[1].Purpose != purposeService || evs[1].Decision != "Permit" {
-			t.Errorf("access event = %+v", evs[1])
+		if evs[1].Recipient != "bob@example.org" || !strings.HasPrefix(evs[1].Reason, "sticky:delegate-notice by inbox about stored") {
+			t.Errorf("delegate notice event = %+v", evs[1])
+		}
+		if evs[2].Principal != "bob@example.org" || evs[2].Purpose != purposeService || evs[2].Decision != "Permit" {
+			t.Errorf("access event = %+v", evs[2])
 		}
 		for i, ev := range evs {
 			if ev.Seq != int64(i+1) || ev.Hash == "" || (i > 0 && ev.Prev != evs[i-1].Hash) {
@@ -599,14 +604,25 @@ func TestObligationsInTheSameTransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(jobs) != 1 || string(jobs[0].Action) != "ActionDeletePersonalData" {
-		t.Fatalf("jobs after storing = %+v, want the retention deletion", jobs)
+	// The retention deletion, pending, and the notice to bob (the delegate
+	// the policy names), delivered in the same transaction.
+	var retention, notice int
+	for _, j := range jobs {
+		switch {
+		case string(j.Action) == "ActionDeletePersonalData" && j.State == "pending":
+			retention++
+		case j.ObligationID == "sticky:delegate-notice" && j.Address == "bob@example.org" && j.State == "done":
+			notice++
+		}
+	}
+	if len(jobs) != 2 || retention != 1 || notice != 1 {
+		t.Fatalf("jobs after storing = %+v, want the retention deletion and the delegate notice", jobs)
 	}
 	wantStatus(t, e.get(id, "bob", purposeService), 200)
 	jobs, _ = e.st.Jobs(context.Background(), id)
 	var notify int
 	for _, j := range jobs {
-		if string(j.Action) == "ActionNotifyDataSubject" {
+		if string(j.Action) == "ActionNotifyDataSubject" && j.ObligationID != "sticky:delegate-notice" {
 			notify++
 		}
 	}
