@@ -37,7 +37,10 @@ func deleteAtJSON(t time.Time) *string {
 	if t.IsZero() {
 		return nil
 	}
-	s := t.UTC().Format(time.RFC3339)
+	// The exact deadline, with its fraction of a second: truncated to the
+	// second it would name an instant before the one the decision point
+	// enforces, and a client trusting it would see data served "past" it.
+	s := timeJSON(t)
 	return &s
 }
 
