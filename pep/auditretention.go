@@ -21,7 +21,7 @@ func (s *Service) EnforceAuditRetention(ctx context.Context, window time.Duratio
 		return AuditPurge{}, err
 	}
 	now := s.clock.Now().UTC()
-	return rs.PurgeAuditLog(ctx, now.Add(-window), now)
+	return rs.PurgeAuditLog(context.WithoutCancel(ctx), now.Add(-window), now) // see writeTx
 }
 
 // RunAuditRetention enforces audit-log retention now and then on the

@@ -20,21 +20,32 @@ var errStale = errors.New("the record changed while the request was decided")
 
 var errBusy = fmt.Errorf("%w: the record kept changing while the request was decided; try again", ErrConflict)
 
+// txFunc is the body of a write transaction. ctx is the one its statements
+// must use: it carries the request's values but is never cancelled.
+type txFunc func(ctx context.Context, tx Tx) error
+
+// writeTx runs fn in one write transaction of the store. The request's ctx
+// bounds only the wait for the writer; fn's statements run under
+// context.WithoutCancel(ctx): the store group-commits, so the transaction
+// is shared with the writes of other requests, and a statement interrupted
+// because one client went away would abort them all. Once a write is
+// decided it is carried out, even if its own client is gone.
+func (s *Service) writeTx(ctx context.Context, fn txFunc) error {
+	wctx := context.WithoutCancel(ctx)
+	return s.store.Write(ctx, func(tx Tx) error { return fn(wctx, tx) })
+}
+
 // commit writes, in ONE transaction on the writer: (when check) a check that
 // the record still has the policy version the decision was made under, the
 // extra writes of the use case, the event, and the obligation jobs the event
 // triggers under pol's terms. On commit, the obligations runner is kicked.
-// extra's statements should use a context that is not cancelled midway
-// (context.WithoutCancel): the transaction may be shared with other writes
-// (group commit), and an interrupted statement aborts it.
-func (s *Service) commit(ctx context.Context, rec Record, pol *pdp.StickyPolicy, ev EventInput, extra func(Tx) error) error {
+// extra gets the context its statements must use: one that is not
+// cancelled (see writeTx).
+func (s *Service) commit(ctx context.Context, rec Record, pol *pdp.StickyPolicy, ev EventInput, extra txFunc) error {
 	return s.write(ctx, rec, pol, ev, extra, true)
 }
 
-func (s *Service) write(ctx context.Context, rec Record, pol *pdp.StickyPolicy, ev EventInput, extra func(Tx) error, check bool) error {
-	// Once the decision is taken its record is written, even if the client
-	// goes away: the statements run under a context that is not cancelled.
-	wctx := context.WithoutCancel(ctx)
+func (s *Service) write(ctx context.Context, rec Record, pol *pdp.StickyPolicy, ev EventInput, extra txFunc, check bool) error {
 	var terms *policies.DataHandling
 	if pol != nil {
 		terms = pol.Terms()
@@ -45,8 +56,7 @@ func (s *Service) write(ctx context.Context, rec Record, pol *pdp.StickyPolicy, 
 		return err
 	}
 	queued := false
-	err = s.store.Write(ctx, func(tx Tx) error {
-		ctx := wctx
+	err = s.writeTx(ctx, func(ctx context.Context, tx Tx) error {
 		if check {
 			v, _, err := tx.PolicyVersion(ctx, rec.ID)
 			if err != nil {
@@ -57,7 +67,7 @@ func (s *Service) write(ctx context.Context, rec Record, pol *pdp.StickyPolicy, 
 			}
 		}
 		if extra != nil {
-			if err := extra(tx); err != nil {
+			if err := extra(ctx, tx); err != nil {
 				return err
 			}
 		}

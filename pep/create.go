@@ -95,8 +95,8 @@ func (s *Service) Create(ctx context.Context, p Principal, in CreateInput) (Reco
 	}
 	ev := EventInput{PII: id, Subject: subject, Time: now, Type: EventStored, Principal: p.Name,
 		Decision: "Permit", PolicyHash: rec.PolicyHash}
-	err = s.write(ctx, rec, pol, ev, func(tx Tx) error {
-		if err := tx.InsertRecord(context.WithoutCancel(ctx), rec, data); err != nil {
+	err = s.write(ctx, rec, pol, ev, func(ctx context.Context, tx Tx) error {
+		if err := tx.InsertRecord(ctx, rec, data); err != nil {
 			return err
 		}
 		return setCategory(ctx, tx, rec.ID, in.Category) // rights.go
@@ -167,8 +167,9 @@ func (s *Service) SetPreferences(ctx context.Context, p Principal, xml []byte) e
 	if _, err := policies.ParsePreferences(xml); err != nil {
 		return invalidDocument("preferences document", err)
 	}
-	wctx := context.WithoutCancel(ctx)
-	return s.store.Write(ctx, func(tx Tx) error { return tx.SetPreferences(wctx, p.Name, bytes.Clone(xml), s.clock.Now()) })
+	return s.writeTx(ctx, func(ctx context.Context, tx Tx) error {
+		return tx.SetPreferences(ctx, p.Name, bytes.Clone(xml), s.clock.Now())
+	})
 }
 
 // Preferences returns a data subject's registered preferences XML.

@@ -84,7 +84,9 @@ func (s *Service) ForgetSubject(ctx context.Context, subject, by string, dryRun 
 	}
 	now := s.clock.Now().UTC()
 	placeholder := "forgotten:" + id
-	rep, err := rs.Forget(ctx, ForgetRequest{Subject: subject, By: by, ReportID: id, Placeholder: placeholder, Now: now, DryRun: dryRun,
+	// The store's transaction is group-committed with other requests' writes:
+	// it must not be interrupted midway (see writeTx).
+	rep, err := rs.Forget(context.WithoutCancel(ctx), ForgetRequest{Subject: subject, By: by, ReportID: id, Placeholder: placeholder, Now: now, DryRun: dryRun,
 		Notices: func(erased []ErasedRecord) []obligations.Job { return ErasureNotices(placeholder, erased, now) }})
 	if err != nil {
 		return ForgetReport{}, err

@@ -109,8 +109,7 @@ func (s *Service) erase(ctx context.Context, rec Record, by, reason string) erro
 	}
 	ev := EventInput{PII: rec.ID, Subject: rec.Subject, Time: s.clock.Now(), Type: EventDeleted, Principal: by,
 		Decision: pdp.Permit.String(), Reason: reason, PolicyHash: rec.PolicyHash}
-	err = s.commit(ctx, rec, pol, ev, func(tx Tx) error {
-		ctx := context.WithoutCancel(ctx)
+	err = s.commit(ctx, rec, pol, ev, func(ctx context.Context, tx Tx) error {
 		if err := tx.DeleteRecord(ctx, rec.ID, ev.Time); err != nil {
 			return err
 		}
@@ -200,8 +199,8 @@ func (s *Service) Disclose(ctx context.Context, p Principal, id, recipient, purp
 		d := Disclosure{PII: rec.ID, Recipient: recipient, Purpose: purpose, By: p.Name, Time: now.UTC()}
 		ev := EventInput{PII: rec.ID, Subject: rec.Subject, Time: now, Type: EventDisclosed, Principal: p.Name,
 			Purpose: purpose, Recipient: recipient, Decision: pdp.Permit.String(), PolicyHash: rec.PolicyHash}
-		err = s.commit(ctx, rec, pol, ev, func(tx Tx) error {
-			return tx.InsertDisclosure(context.WithoutCancel(ctx), d)
+		err = s.commit(ctx, rec, pol, ev, func(ctx context.Context, tx Tx) error {
+			return tx.InsertDisclosure(ctx, d)
 		})
 		if errors.Is(err, errStale) {
 			continue

@@ -175,8 +175,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, p Principal, id string, xml 
 		next.DeleteAt = deadline(pol, rec.StoredAt)
 		ev := EventInput{PII: id, Subject: rec.Subject, Time: now, Type: EventPolicyUpdated, Principal: p.Name,
 			Decision: pdp.Permit.String(), PolicyHash: next.PolicyHash}
-		err = s.commit(ctx, rec, pol, ev, func(tx Tx) error {
-			ctx := context.WithoutCancel(ctx)
+		err = s.commit(ctx, rec, pol, ev, func(ctx context.Context, tx Tx) error {
 			if err := tx.UpdatePolicy(ctx, id, next.Policy, next.PolicyVersion, next.PolicyHash, next.DeleteAt, now); err != nil {
 				return err
 			}

@@ -53,7 +53,7 @@ func (s *Service) eraseOrBin(ctx context.Context, rec Record, by string) error {
 		Due: eraseAt, Deadline: eraseAt,
 		Event: obligations.Event{Type: obligations.EventDeleted, PII: rec.ID, Owner: rec.Subject, Principal: by, Time: now, StoredAt: rec.StoredAt},
 	}
-	err = s.commit(ctx, rec, pol, ev, func(tx Tx) error {
+	err = s.commit(ctx, rec, pol, ev, func(ctx context.Context, tx Tx) error {
 		rt, err := rightsTx(tx)
 		if err != nil {
 			return err
@@ -80,7 +80,7 @@ func (s *Service) eraseOrBin(ctx context.Context, rec Record, by string) error {
 // runner's delete job, through DeleteForRetention) and logs an "erased"
 // event. A record not in the bin is not an error.
 func (s *Service) purgeBinned(ctx context.Context, pii string) error {
-	return s.store.Write(ctx, func(tx Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx Tx) error {
 		rt, err := rightsTx(tx)
 		if err != nil {
 			return nil // no restore bin in this store: nothing to purge
@@ -136,7 +136,7 @@ func (s *Service) Restore(ctx context.Context, p Principal, id string) (Record, 
 	}
 	var rec Record
 	queued := false
-	err = s.store.Write(ctx, func(tx Tx) error {
+	err = s.writeTx(ctx, func(ctx context.Context, tx Tx) error {
 		rt, err := rightsTx(tx)
 		if err != nil {
 			return err

@@ -107,7 +107,7 @@ func (s *Service) RunRules(ctx context.Context, set *rules.RuleSet, dryRun bool)
 			kept.Changes[i] = c
 		}
 		if js, err := json.Marshal(kept); err == nil {
-			if err := rs.SaveReport(ctx, id, "rules", now, js); err != nil {
+			if err := rs.SaveReport(context.WithoutCancel(ctx), id, "rules", now, js); err != nil {
 				return rep, err
 			}
 		}
@@ -150,7 +150,7 @@ func (s *Service) transform(ctx context.Context, rec Record, data []byte, c rule
 	now := s.clock.Now().UTC()
 	ev := EventInput{PII: rec.ID, Subject: rec.Subject, Time: now, Principal: SystemPrincipal, Decision: pdp.Permit.String(),
 		Reason: reason, PolicyHash: rec.PolicyHash}
-	var extra func(Tx) error
+	var extra txFunc
 	switch c.Type {
 	case rules.Anonymise:
 		ev.Type = EventAnonymised
@@ -162,7 +162,7 @@ func (s *Service) transform(ctx context.Context, rec Record, data []byte, c rule
 			}
 		}
 		anon := rules.AnonymisedForm(ct, src)
-		extra = func(tx Tx) error {
+		extra = func(ctx context.Context, tx Tx) error {
 			rt, err := rightsTx(tx)
 			if err != nil {
 				return err
@@ -179,7 +179,7 @@ func (s *Service) transform(ctx context.Context, rec Record, data []byte, c rule
 			return err
 		}
 		ref, _ := json.Marshal(map[string]string{"pseudonym": pid})
-		extra = func(tx Tx) error {
+		extra = func(ctx context.Context, tx Tx) error {
 			rt, err := rightsTx(tx)
 			if err != nil {
 				return err
