@@ -122,22 +122,41 @@ type server struct {
 }
 
 // startServer starts `stickyd serve --addr 127.0.0.1:0 --data DIR` with DIR
-// a directory that does not exist yet, in a working directory of its own,
-// and stops it (SIGTERM) at the end of the test, checking then that its
-// log holds none of s.secrets.
+// a directory that does not exist yet, in a working directory of its own
+// and with HOME and TMPDIR empty directories of their own, and stops it
+// (SIGTERM) at the end of the test, checking then that nothing was written
+// outside DIR and that its log holds none of s.secrets.
 func startServer(t *testing.T, extra ...string) *server {
 	t.Helper()
-	path := bin(t, "stickyd")
 	root := t.TempDir()
-	data := filepath.Join(root, "data", "nested")
-	cwd := filepath.Join(root, "cwd")
-	if err := os.Mkdir(cwd, 0o700); err != nil {
-		t.Fatal(err)
+	return launch(t, filepath.Join(root, "data", "nested"), root, extra...)
+}
+
+// restart stops s and starts a new server on the same data directory.
+func (s *server) restart(extra ...string) *server {
+	s.t.Helper()
+	s.stop()
+	n := launch(s.t, s.data, s.t.TempDir(), extra...)
+	n.secrets = s.secrets
+	return n
+}
+
+// launch starts stickyd serve on data with its working directory, HOME and
+// TMPDIR fresh empty directories under root.
+func launch(t *testing.T, data, root string, extra ...string) *server {
+	t.Helper()
+	path := bin(t, "stickyd")
+	outside := map[string]string{}
+	for _, d := range []string{"cwd", "home", "tmp"} {
+		outside[d] = filepath.Join(root, d)
+		if err := os.Mkdir(outside[d], 0o700); err != nil {
+			t.Fatal(err)
+		}
 	}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, extra...)
 	cmd := exec.Command(path, args...)
-	cmd.Dir = cwd
-	cmd.Env = os.Environ()
+	cmd.Dir = outside["cwd"]
+	cmd.Env = append(os.Environ(), "HOME="+outside["home"], "TMPDIR="+outside["tmp"], "XDG_CONFIG_HOME=", "XDG_CACHE_HOME=")
 	stderr := &syncBuffer{}
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
@@ -179,12 +198,14 @@ func startServer(t *testing.T, extra ...string) *server {
 	}
 	t.Cleanup(func() {
 		s.stop()
-		entries, err := os.ReadDir(cwd)
-		if err != nil {
-			t.Error(err)
-		}
-		for _, e := range entries {
-			t.Errorf("stickyd serve created %q outside its --data directory", e.Name())
+		for name, d := range outside {
+			entries, err := os.ReadDir(d)
+			if err != nil {
+				t.Error(err)
+			}
+			for _, e := range entries {
+				t.Errorf("stickyd serve created %q in its %s, outside its --data directory", e.Name(), name)
+			}
 		}
 		log := stderr.String()
 		for _, sec := range s.secrets {
