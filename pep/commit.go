@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/stickypolicy/sticky/obligations"
 	"github.com/stickypolicy/sticky/pdp"
@@ -19,6 +20,44 @@ const maxAttempts = 5
 var errStale = errors.New("the record changed while the request was decided")
 
 var errBusy = fmt.Errorf("%w: the record kept changing while the request was decided; try again", ErrConflict)
+
+// retried runs attempt, a use case's read-decide-write round, again while
+// it reports errStale (the record changed between its decision and its
+// write), at most maxAttempts times; then the answer is errBusy.
+func retried[T any](attempt func() (T, error)) (T, error) {
+	for range maxAttempts {
+		v, err := attempt()
+		if !errors.Is(err, errStale) {
+			return v, err
+		}
+	}
+	var zero T
+	return zero, errBusy
+}
+
+// retriedErr is retried for an attempt with no result.
+func retriedErr(attempt func() error) error {
+	_, err := retried(func() (struct{}, error) { return struct{}{}, attempt() })
+	return err
+}
+
+// policyOrNil returns rec's compiled policy, or nil when its stored policy
+// no longer compiles: the event is still written, without the obligations
+// the policy would plan.
+func (s *Service) policyOrNil(rec Record) *pdp.StickyPolicy {
+	pol, err := s.policyFor(rec)
+	if err != nil {
+		return nil
+	}
+	return pol
+}
+
+// permitted returns the event of a permitted action typ by by on rec at
+// now.
+func permitted(rec Record, typ, by string, now time.Time) EventInput {
+	return EventInput{PII: rec.ID, Subject: rec.Subject, Time: now, Type: typ, Principal: by,
+		Decision: pdp.Permit.String(), PolicyHash: rec.PolicyHash}
+}
 
 // txFunc is the body of a write transaction. ctx is the one its statements
 // must use: it carries the request's values but is never cancelled.
@@ -107,10 +146,7 @@ func (s *Service) logDenial(ctx context.Context, rec Record, p Principal, purpos
 // logResult writes the denied event for a non-Permit result and returns the
 // *DeniedError.
 func (s *Service) logResult(ctx context.Context, rec Record, p Principal, purpose, recipient string, res pdp.Result) error {
-	pol, err := s.policyFor(rec)
-	if err != nil {
-		pol = nil // a policy that no longer compiles still gets its denial logged
-	}
+	pol := s.policyOrNil(rec) // a policy that no longer compiles still gets its denial logged
 	ev := EventInput{PII: rec.ID, Subject: rec.Subject, Time: s.clock.Now(), Type: EventDenied, Principal: p.Name,
 		Purpose: purpose, Recipient: recipient, Decision: res.Decision.String(), Reason: res.Reason, PolicyHash: rec.PolicyHash}
 	if err := s.write(ctx, rec, pol, ev, nil, false); err != nil {

@@ -2,9 +2,6 @@ package pep
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"slices"
 
 	"github.com/stickypolicy/sticky/obligations"
@@ -84,9 +81,5 @@ func withDelegateEmails(jobs []obligations.Job, emails map[string]string) []obli
 // emailNoticeID derives the id of the e-mail copy of an inbox notice: as
 // stable as the notice's own.
 func emailNoticeID(inboxID, address string) string {
-	h := sha256.New()
-	for _, s := range []string{"sticky-delegate-email-v1", inboxID, address} {
-		fmt.Fprintf(h, "%d:%s", len(s), s)
-	}
-	return "job_" + hex.EncodeToString(h.Sum(nil)[:16])
+	return stableJobID("sticky-delegate-email-v1", inboxID, address)
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"time"
-
-	"github.com/stickypolicy/sticky/pdp"
 )
 
 // ExportFormat names the export document's format.
@@ -208,13 +206,9 @@ func (s *Service) Export(ctx context.Context, p Principal, subject string) (*Sub
 		if h.Deleted {
 			continue
 		}
-		pol, err := s.policyFor(h.Record)
-		if err != nil {
-			pol = nil
-		}
-		ev := EventInput{PII: h.ID, Subject: h.Subject, Time: now, Type: typ, Principal: p.Name, Decision: pdp.Permit.String(),
-			Reason: reason, PolicyHash: h.PolicyHash}
-		if err := s.write(ctx, h.Record, pol, ev, nil, false); err != nil && !isNotFound(err) {
+		ev := permitted(h.Record, typ, p.Name, now)
+		ev.Reason = reason
+		if err := s.write(ctx, h.Record, s.policyOrNil(h.Record), ev, nil, false); err != nil && !isNotFound(err) {
 			return nil, err
 		}
 	}

@@ -128,8 +128,15 @@ func ErasureNotices(owner string, erased []ErasedRecord, now time.Time) []obliga
 }
 
 func noticeID(pii, media, address string) string {
+	return stableJobID("sticky-erasure-notice-v1", pii, media, address)
+}
+
+// stableJobID derives a job id from its parts (the first names the kind of
+// job and its version): the same parts always give the same id, so that
+// planning a job twice enqueues it once.
+func stableJobID(parts ...string) string {
 	h := sha256.New()
-	for _, s := range []string{"sticky-erasure-notice-v1", pii, media, address} {
+	for _, s := range parts {
 		fmt.Fprintf(h, "%d:%s", len(s), s)
 	}
 	return "job_" + hex.EncodeToString(h.Sum(nil)[:16])

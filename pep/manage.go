@@ -2,7 +2,6 @@ package pep
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -85,31 +84,33 @@ func (s *Service) mayUse(ctx context.Context, p Principal, r Record, now time.Ti
 // Delete erases a record (its data subject or an admin): the row and its
 // bytes are gone; its events stay.
 func (s *Service) Delete(ctx context.Context, p Principal, id string) error {
-	for range maxAttempts {
+	return retriedErr(func() error {
 		rec, err := s.getRecord(ctx, id)
 		if err != nil {
 			return err
 		}
-		if rec.Subject != p.Name && p.Role != RoleAdmin {
-			return s.logDenial(ctx, rec, p, "", "only the record's data subject or an admin may delete it")
+		if !mayDelete(p, rec) {
+			return s.logDenial(ctx, rec, p, "", denyDelete)
 		}
-		err = s.eraseOrBin(ctx, rec, p.Name)
-		if errors.Is(err, errStale) {
-			continue
-		}
-		return err
-	}
-	return errBusy
+		return s.eraseOrBin(ctx, rec, p.Name)
+	})
 }
 
+// Who may change a record's policy or delete it, as Decide, UpdatePolicy
+// and Delete say it.
+const (
+	denyUpdate = "only the record's data subject may change its policy"
+	denyDelete = "only the record's data subject or an admin may delete it"
+)
+
+func mayUpdate(p Principal, rec Record) bool { return rec.Subject == p.Name }
+
+func mayDelete(p Principal, rec Record) bool { return rec.Subject == p.Name || p.Role == RoleAdmin }
+
 func (s *Service) erase(ctx context.Context, rec Record, by, reason string) error {
-	pol, err := s.policyFor(rec)
-	if err != nil {
-		pol = nil
-	}
-	ev := EventInput{PII: rec.ID, Subject: rec.Subject, Time: s.clock.Now(), Type: EventDeleted, Principal: by,
-		Decision: pdp.Permit.String(), Reason: reason, PolicyHash: rec.PolicyHash}
-	err = s.commit(ctx, rec, pol, ev, func(ctx context.Context, tx Tx) error {
+	ev := permitted(rec, EventDeleted, by, s.clock.Now())
+	ev.Reason = reason
+	err := s.commit(ctx, rec, s.policyOrNil(rec), ev, func(ctx context.Context, tx Tx) error {
 		if err := tx.DeleteRecord(ctx, rec.ID, ev.Time); err != nil {
 			return err
 		}
@@ -124,7 +125,7 @@ func (s *Service) erase(ctx context.Context, rec Record, by, reason string) erro
 // DeleteForRetention erases a record whose retention deadline has come
 // (obligations.Deleter). A record already gone is not an error.
 func (s *Service) DeleteForRetention(ctx context.Context, pii string) error {
-	for range maxAttempts {
+	return retriedErr(func() error {
 		rec, err := s.getRecord(ctx, pii)
 		if isNotFound(err) {
 			return s.purgeBinned(ctx, pii) // a record in its restore window (pep/restore.go)
@@ -132,16 +133,11 @@ func (s *Service) DeleteForRetention(ctx context.Context, pii string) error {
 		if err != nil {
 			return err
 		}
-		err = s.erase(ctx, rec, SystemPrincipal, "retention deadline")
-		if isNotFound(err) {
+		if err = s.erase(ctx, rec, SystemPrincipal, "retention deadline"); isNotFound(err) {
 			return nil
 		}
-		if errors.Is(err, errStale) {
-			continue
-		}
 		return err
-	}
-	return errBusy
+	})
 }
 
 var _ obligations.Deleter = (*Service)(nil)
@@ -162,7 +158,7 @@ func (s *Service) Disclose(ctx context.Context, p Principal, id, recipient, purp
 	if purpose == "" {
 		return Disclosure{}, fmt.Errorf("%w: the purpose of the disclosure is missing", ErrInvalidInput)
 	}
-	for range maxAttempts {
+	return retried(func() (Disclosure, error) {
 		rec, err := s.getRecord(ctx, id)
 		if err != nil {
 			return Disclosure{}, err
@@ -184,12 +180,7 @@ func (s *Service) Disclose(ctx context.Context, p Principal, id, recipient, purp
 			return Disclosure{}, s.logResult(ctx, rec, p, purpose, recipient, pdp.Result{Decision: a.result.Decision,
 				Reason: "the discloser holds no access: " + a.result.Reason})
 		}
-		subject := p.Name
-		if a.via != "" {
-			subject = a.via
-		}
-		res := pol.Decide(pdp.AccessRequest{Subject: subject, Roles: roleLists[RoleController], Resource: rec.ID,
-			Action: pdp.ActionDisclose, Purpose: purpose, Recipient: recipient, Time: now, StoredAt: rec.StoredAt})
+		res := decideDisclose(pol, rec, p, a, purpose, recipient, now)
 		if res.Decision != pdp.Permit {
 			if res.Reason == "" {
 				res.Reason = fmt.Sprintf("the policy does not permit disclosing this record to %s", recipient)
@@ -197,20 +188,28 @@ func (s *Service) Disclose(ctx context.Context, p Principal, id, recipient, purp
 			return Disclosure{}, s.logResult(ctx, rec, p, purpose, recipient, res)
 		}
 		d := Disclosure{PII: rec.ID, Recipient: recipient, Purpose: purpose, By: p.Name, Time: now.UTC()}
-		ev := EventInput{PII: rec.ID, Subject: rec.Subject, Time: now, Type: EventDisclosed, Principal: p.Name,
-			Purpose: purpose, Recipient: recipient, Decision: pdp.Permit.String(), PolicyHash: rec.PolicyHash}
+		ev := permitted(rec, EventDisclosed, p.Name, now)
+		ev.Purpose, ev.Recipient = purpose, recipient
 		err = s.commit(ctx, rec, pol, ev, func(ctx context.Context, tx Tx) error {
 			return tx.InsertDisclosure(ctx, d)
 		})
-		if errors.Is(err, errStale) {
-			continue
-		}
 		if err != nil {
 			return Disclosure{}, err
 		}
 		return d, nil
+	})
+}
+
+// decideDisclose is the sticky decision on p, holding access a to rec for
+// purpose, disclosing it to recipient at now. A recipient of an earlier
+// disclosure is decided as its discloser (a.via).
+func decideDisclose(pol *pdp.StickyPolicy, rec Record, p Principal, a access, purpose, recipient string, now time.Time) pdp.Result {
+	subject := p.Name
+	if a.via != "" {
+		subject = a.via
 	}
-	return Disclosure{}, errBusy
+	return pol.Decide(pdp.AccessRequest{Subject: subject, Roles: roleLists[RoleController], Resource: rec.ID,
+		Action: pdp.ActionDisclose, Purpose: purpose, Recipient: recipient, Time: now, StoredAt: rec.StoredAt})
 }
 
 // Events returns a record's event log, oldest first (its data subject or an
@@ -260,15 +259,15 @@ func (s *Service) Decide(ctx context.Context, p Principal, in DecisionInput) (pd
 	switch in.Action {
 	case pdp.ActionRead, pdp.ActionDisclose:
 	case pdp.ActionUpdate:
-		if rec.Subject == p.Name {
+		if mayUpdate(p, rec) {
 			return pdp.Result{Decision: pdp.Permit}, nil
 		}
-		return pdp.Result{Decision: pdp.Deny, Reason: "only the record's data subject may change its policy"}, nil
+		return pdp.Result{Decision: pdp.Deny, Reason: denyUpdate}, nil
 	case pdp.ActionDelete:
-		if rec.Subject == p.Name || p.Role == RoleAdmin {
+		if mayDelete(p, rec) {
 			return pdp.Result{Decision: pdp.Permit}, nil
 		}
-		return pdp.Result{Decision: pdp.Deny, Reason: "only the record's data subject or an admin may delete it"}, nil
+		return pdp.Result{Decision: pdp.Deny, Reason: denyDelete}, nil
 	default:
 		return pdp.Result{}, fmt.Errorf("%w: unknown action %q (want read, disclose, update or delete)", ErrInvalidInput, in.Action)
 	}
@@ -286,10 +285,5 @@ func (s *Service) Decide(ctx context.Context, p Principal, in DecisionInput) (pd
 	if p.Role != RoleController {
 		return pdp.Result{Decision: pdp.Deny, Reason: "only a controller holding access may disclose data downstream"}, nil
 	}
-	subject := p.Name
-	if a.via != "" {
-		subject = a.via
-	}
-	return pol.Decide(pdp.AccessRequest{Subject: subject, Roles: roleLists[RoleController], Resource: rec.ID,
-		Action: pdp.ActionDisclose, Purpose: in.Purpose, Recipient: in.Recipient, Time: now, StoredAt: rec.StoredAt}), nil
+	return decideDisclose(pol, rec, p, a, in.Purpose, in.Recipient, now), nil
 }

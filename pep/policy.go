@@ -154,15 +154,14 @@ func (s *Service) Policy(ctx context.Context, p Principal, id string) (Record, e
 // new policy is in force for the very next request. It returns the updated
 // record.
 func (s *Service) UpdatePolicy(ctx context.Context, p Principal, id string, xml []byte) (Record, error) {
-	for range maxAttempts {
+	return retried(func() (Record, error) {
 		rec, err := s.getRecord(ctx, id)
 		if err != nil {
 			return Record{}, err
 		}
 		now := s.clock.Now()
-		if rec.Subject != p.Name {
-			err := s.logDenial(ctx, rec, p, "", "only the record's data subject may change its policy")
-			return Record{}, err
+		if !mayUpdate(p, rec) {
+			return Record{}, s.logDenial(ctx, rec, p, "", denyUpdate)
 		}
 		pol, err := s.compileXML(xml)
 		if err != nil {
@@ -173,24 +172,19 @@ func (s *Service) UpdatePolicy(ctx context.Context, p Principal, id string, xml 
 		next.PolicyVersion = rec.PolicyVersion + 1
 		next.PolicyHash = policyHash(xml)
 		next.DeleteAt = deadline(pol, rec.StoredAt)
-		ev := EventInput{PII: id, Subject: rec.Subject, Time: now, Type: EventPolicyUpdated, Principal: p.Name,
-			Decision: pdp.Permit.String(), PolicyHash: next.PolicyHash}
+		ev := permitted(next, EventPolicyUpdated, p.Name, now)
 		err = s.commit(ctx, rec, pol, ev, func(ctx context.Context, tx Tx) error {
 			if err := tx.UpdatePolicy(ctx, id, next.Policy, next.PolicyVersion, next.PolicyHash, next.DeleteAt, now); err != nil {
 				return err
 			}
 			return cancelTimeDriven(ctx, tx, id, now) // the new policy plans its own (policy_updated)
 		})
-		if errors.Is(err, errStale) {
-			continue
-		}
 		if err != nil {
 			return Record{}, err
 		}
 		s.cache.put(id, next.PolicyVersion, pol)
 		return next, nil
-	}
-	return Record{}, errBusy
+	})
 }
 
 func (s *Service) getRecord(ctx context.Context, id string) (Record, error) {

@@ -2,7 +2,6 @@ package pep
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -85,33 +84,33 @@ func (s *Service) decideRead(ctx context.Context, p Principal, rec Record, pol *
 // an event in the same transaction as the obligations it triggers, before the
 // bytes are returned; a refusal is a *DeniedError.
 func (s *Service) Retrieve(ctx context.Context, p Principal, id, purpose string) (Record, []byte, error) {
-	for range maxAttempts {
+	var data []byte
+	rec, err := retried(func() (Record, error) {
 		rec, err := s.getRecord(ctx, id)
 		if err != nil {
-			return Record{}, nil, err
+			return Record{}, err
 		}
 		pol, err := s.policyFor(rec)
 		if err != nil {
-			return Record{}, nil, err
+			return Record{}, err
 		}
 		now := s.clock.Now()
 		a, err := s.decideRead(ctx, p, rec, pol, purpose, now)
 		if err != nil {
-			return Record{}, nil, err
+			return Record{}, err
 		}
 		ev := EventInput{PII: rec.ID, Subject: rec.Subject, Time: now, Type: a.eventType, Principal: p.Name,
 			Purpose: purpose, Decision: a.result.Decision.String(), Reason: a.result.Reason, PolicyHash: rec.PolicyHash}
-		var data []byte
 		if a.permitted() {
 			// The bytes are read only for a Permit, and before the event is
 			// committed: a record deleted or re-policied in between is
 			// decided again (the version check below and in the commit).
 			var cur Record
 			if cur, data, err = s.getRecordData(ctx, id); err != nil {
-				return Record{}, nil, err
+				return Record{}, err
 			}
 			if cur.PolicyVersion != rec.PolicyVersion {
-				continue
+				return Record{}, errStale
 			}
 			ev.Reason = ""
 			if a.via != "" {
@@ -120,17 +119,16 @@ func (s *Service) Retrieve(ctx context.Context, p Principal, id, purpose string)
 				ev.Reason = "as a recipient of a disclosure"
 			}
 		}
-		err = s.commit(ctx, rec, pol, ev, nil)
-		if errors.Is(err, errStale) {
-			continue
-		}
-		if err != nil {
-			return Record{}, nil, err
+		if err := s.commit(ctx, rec, pol, ev, nil); err != nil {
+			return Record{}, err
 		}
 		if !a.permitted() {
-			return Record{}, nil, &DeniedError{Decision: a.result.Decision, Reason: a.result.Reason}
+			return Record{}, &DeniedError{Decision: a.result.Decision, Reason: a.result.Reason}
 		}
-		return rec, data, nil
+		return rec, nil
+	})
+	if err != nil {
+		return Record{}, nil, err
 	}
-	return Record{}, nil, errBusy
+	return rec, data, nil
 }

@@ -34,26 +34,21 @@ func (s *Service) eraseOrBin(ctx context.Context, rec Record, by string) error {
 	if s.restoreWindow <= 0 {
 		return s.erase(ctx, rec, by, "")
 	}
-	pol, err := s.policyFor(rec)
-	if err != nil {
-		pol = nil
-	}
 	now := s.clock.Now().UTC()
 	eraseAt := now.Add(s.restoreWindow)
 	if !rec.DeleteAt.IsZero() && rec.DeleteAt.Before(eraseAt) {
 		// The bin never keeps data past its retention deadline.
 		eraseAt = rec.DeleteAt.UTC()
 	}
-	ev := EventInput{PII: rec.ID, Subject: rec.Subject, Time: now, Type: EventDeleted, Principal: by,
-		Decision: pdp.Permit.String(), PolicyHash: rec.PolicyHash,
-		Reason: "restorable until " + eraseAt.Format(time.RFC3339)}
+	ev := permitted(rec, EventDeleted, by, now)
+	ev.Reason = "restorable until " + eraseAt.Format(time.RFC3339)
 	job := obligations.Job{
 		ID: noticeID(rec.ID, RestoreWindowID, now.Format(time.RFC3339Nano)), PII: rec.ID, Owner: rec.Subject,
 		ObligationID: RestoreWindowID, Trigger: policies.TriggerAtTime, Action: policies.ActionDeletePersonalData,
 		Due: eraseAt, Deadline: eraseAt,
 		Event: obligations.Event{Type: obligations.EventDeleted, PII: rec.ID, Owner: rec.Subject, Principal: by, Time: now, StoredAt: rec.StoredAt},
 	}
-	err = s.commit(ctx, rec, pol, ev, func(ctx context.Context, tx Tx) error {
+	err := s.commit(ctx, rec, s.policyOrNil(rec), ev, func(ctx context.Context, tx Tx) error {
 		rt, err := rightsTx(tx)
 		if err != nil {
 			return err
@@ -130,10 +125,7 @@ func (s *Service) Restore(ctx context.Context, p Principal, id string) (Record, 
 	if !now.Before(b.EraseAt) {
 		return Record{}, fmt.Errorf("%w: the restore window of record %s ended at %s", ErrNotFound, id, b.EraseAt.UTC().Format(time.RFC3339))
 	}
-	pol, err := s.policyFor(b.Record)
-	if err != nil {
-		pol = nil
-	}
+	pol := s.policyOrNil(b.Record)
 	var rec Record
 	queued := false
 	err = s.writeTx(ctx, func(ctx context.Context, tx Tx) error {
@@ -147,8 +139,7 @@ func (s *Service) Restore(ctx context.Context, p Principal, id string) (Record, 
 		if _, err := rt.CancelJobs(ctx, id, RestoreWindowID, now); err != nil {
 			return err
 		}
-		e, err := tx.AppendEvent(ctx, EventInput{PII: id, Subject: rec.Subject, Time: now, Type: EventRestored, Principal: p.Name,
-			Decision: pdp.Permit.String(), PolicyHash: rec.PolicyHash})
+		e, err := tx.AppendEvent(ctx, permitted(rec, EventRestored, p.Name, now))
 		if err != nil {
 			return err
 		}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/stickypolicy/sticky/obligations"
-	"github.com/stickypolicy/sticky/pdp"
 	"github.com/stickypolicy/sticky/pep/rules"
 )
 
@@ -118,22 +117,16 @@ func (s *Service) RunRules(ctx context.Context, set *rules.RuleSet, dryRun bool)
 // applyChange makes one planned change.
 func (s *Service) applyChange(ctx context.Context, c rules.Change) error {
 	reason := fmt.Sprintf("operator rule %q (%s)", c.Rule, c.Source)
-	for range maxAttempts {
+	return retriedErr(func() error {
 		rec, data, err := s.getRecordData(ctx, c.Record)
 		if err != nil {
 			return err
 		}
 		if c.Type == rules.Delete {
-			err = s.erase(ctx, rec, SystemPrincipal, reason)
-		} else {
-			err = s.transform(ctx, rec, data, c, reason)
+			return s.erase(ctx, rec, SystemPrincipal, reason)
 		}
-		if errors.Is(err, errStale) {
-			continue
-		}
-		return err
-	}
-	return errBusy
+		return s.transform(ctx, rec, data, c, reason)
+	})
 }
 
 // transform anonymises or pseudonymises rec in one transaction with its
@@ -143,13 +136,9 @@ func (s *Service) transform(ctx context.Context, rec Record, data []byte, c rule
 	if err != nil {
 		return err
 	}
-	pol, err := s.policyFor(rec)
-	if err != nil {
-		pol = nil
-	}
 	now := s.clock.Now().UTC()
-	ev := EventInput{PII: rec.ID, Subject: rec.Subject, Time: now, Principal: SystemPrincipal, Decision: pdp.Permit.String(),
-		Reason: reason, PolicyHash: rec.PolicyHash}
+	ev := permitted(rec, "", SystemPrincipal, now) // its type is set below
+	ev.Reason = reason
 	var extra txFunc
 	switch c.Type {
 	case rules.Anonymise:
@@ -193,7 +182,7 @@ func (s *Service) transform(ctx context.Context, rec Record, data []byte, c rule
 	default:
 		return fmt.Errorf("%w: unknown rule type %q", ErrInvalidInput, c.Type)
 	}
-	return s.commit(ctx, rec, pol, ev, extra)
+	return s.commit(ctx, rec, s.policyOrNil(rec), ev, extra)
 }
 
 // pseudonymRef returns the original's id a pseudonymised record's bytes
@@ -230,8 +219,8 @@ func (s *Service) Reidentify(ctx context.Context, p Principal, id string) (Pseud
 	}
 	rec, err := s.store.Record(ctx, o.PII)
 	if err == nil {
-		ev := EventInput{PII: rec.ID, Subject: rec.Subject, Time: s.clock.Now().UTC(), Type: EventReidentified, Principal: p.Name,
-			Decision: pdp.Permit.String(), Reason: "an admin read the pseudonymised original", PolicyHash: rec.PolicyHash}
+		ev := permitted(rec, EventReidentified, p.Name, s.clock.Now().UTC())
+		ev.Reason = "an admin read the pseudonymised original"
 		if err := s.write(ctx, rec, nil, ev, nil, false); err != nil {
 			return o, err
 		}
@@ -247,7 +236,7 @@ func (s *Service) Reidentify(ctx context.Context, p Principal, id string) (Pseud
 // already anonymised is not an error.
 func (s *Service) AnonymiseForRetention(ctx context.Context, pii string) error {
 	c := rules.Change{Rule: "retention", Source: "the record's sticky policy (ActionAnonymizePersonalData)", Type: rules.Anonymise, Record: pii}
-	for range maxAttempts {
+	return retriedErr(func() error {
 		rec, data, err := s.getRecordData(ctx, pii)
 		if isNotFound(err) {
 			return nil
@@ -263,15 +252,11 @@ func (s *Service) AnonymiseForRetention(ctx context.Context, pii string) error {
 			}
 		}
 		err = s.transform(ctx, rec, data, c, "retention obligation of the sticky policy (ActionAnonymizePersonalData)")
-		if errors.Is(err, errStale) {
-			continue
-		}
 		if isNotFound(err) {
 			return nil
 		}
 		return err
-	}
-	return errBusy
+	})
 }
 
 var _ obligations.Anonymiser = (*Service)(nil)

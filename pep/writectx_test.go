@@ -53,11 +53,7 @@ func (s cancellingStore) Forget(ctx context.Context, req pep.ForgetRequest) (pep
 // aborted.
 func TestWritesSurviveACancelledForget(t *testing.T) {
 	bg := context.Background()
-	st, err := store.Open(bg, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	reqCtx, cancel := context.WithCancel(bg)
 	defer cancel()
 	svc := pep.New(cancellingStore{Store: st, cancel: cancel})
@@ -162,11 +158,7 @@ func (s cancelAtWrite) Write(ctx context.Context, fn func(pep.Tx) error) error {
 // context is cancelled meanwhile.
 func TestWritePathsIgnoreACancelledRequest(t *testing.T) {
 	bg := context.Background()
-	st, err := store.Open(bg, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	svc := pep.New(cancelAtWrite{Store: st}, pep.WithRestoreWindow(24*time.Hour))
 	admin := pep.Principal{Name: "root@example.org", Role: pep.RoleAdmin}
 	tests := []struct {
