@@ -407,8 +407,10 @@ func wantError(t *testing.T, r resp, status int, fields ...string) map[string]an
 	if len(strings.TrimSpace(msg)) < 5 {
 		t.Errorf("error body without a sentence in \"error\": %s", r.body)
 	}
-	if strings.Contains(msg, "goroutine") || strings.Contains(msg, ".go:") {
-		t.Errorf("error body shows a stack trace: %s", r.body)
+	for _, leak := range []string{"goroutine", ".go:", "Go value", "Go struct", "struct {", "runtime error"} {
+		if strings.Contains(msg, leak) {
+			t.Errorf("error body shows program internals (%q): %s", leak, r.body)
+		}
 	}
 	for _, f := range fields {
 		if v, ok := m[f]; !ok || v == nil || v == "" {

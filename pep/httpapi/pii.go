@@ -8,6 +8,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -267,12 +268,55 @@ func readJSON(r *http.Request, v any) error {
 		if errors.Is(err, io.EOF) {
 			return fmt.Errorf("%w: the request body is empty; send a JSON object", pep.ErrInvalidInput)
 		}
-		return fmt.Errorf("%w: the body is not the expected JSON: %v", pep.ErrInvalidInput, err)
+		return fmt.Errorf("%w: %s", pep.ErrInvalidInput, describeJSONError(err))
 	}
 	if dec.More() {
 		return fmt.Errorf("%w: the body holds more than one JSON value", pep.ErrInvalidInput)
 	}
 	return nil
+}
+
+// describeJSONError says what is wrong with a JSON body in words a person
+// understands, without Go type names.
+func describeJSONError(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		want := jsonKind(typeErr.Type)
+		if typeErr.Field == "" {
+			return fmt.Sprintf("the body must be a JSON %s, not a JSON %s", want, typeErr.Value)
+		}
+		return fmt.Sprintf("the field %q must be a JSON %s, not a JSON %s", typeErr.Field, want, typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return fmt.Sprintf("the body is not valid JSON (at byte %d: %s)", syntaxErr.Offset, strings.TrimPrefix(syntaxErr.Error(), "json: "))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the body is not valid JSON (it ends too early)"
+	}
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	return "the body is not the expected JSON: " + msg
+}
+
+// jsonKind names the JSON type that decodes into t.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	}
+	return "value"
 }
 
 type disclosureJSON struct {
