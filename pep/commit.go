@@ -89,7 +89,7 @@ func (s *Service) write(ctx context.Context, rec Record, pol *pdp.StickyPolicy, 
 	if pol != nil {
 		terms = pol.Terms()
 	}
-	delegates := s.delegatesFor(rec, pol, ev.Type)
+	delegates := s.delegatesFor(rec, pol, ev)
 	emails, err := s.delegateEmails(ctx, delegates)
 	if err != nil {
 		return err

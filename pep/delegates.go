@@ -9,11 +9,13 @@ import (
 )
 
 // delegatesFor returns the delegates to tell, at a stored or policy_updated
-// event, that they were given access to rec: those pol's XACML rules name
-// (obligations.Delegates) other than the owner, and at policy_updated only
-// those the record's previous policy (rec's) did not name already. Other
-// events tell no delegate.
-func (s *Service) delegatesFor(rec Record, pol *pdp.StickyPolicy, evType string) []string {
+// event ev, that they were given access to rec: those pol's XACML rules name
+// (obligations.Delegates) other than the owner and than who acted (a
+// controller storing a record its own policy names knows already), and at
+// policy_updated only those the record's previous policy (rec's) did not
+// name already. Other events tell no delegate.
+func (s *Service) delegatesFor(rec Record, pol *pdp.StickyPolicy, ev EventInput) []string {
+	evType := ev.Type
 	if pol == nil || (evType != EventStored && evType != EventPolicyUpdated) {
 		return nil
 	}
@@ -26,7 +28,7 @@ func (s *Service) delegatesFor(rec Record, pol *pdp.StickyPolicy, evType string)
 	}
 	out := named[:0:0]
 	for _, d := range named {
-		if d != rec.Subject && !slices.Contains(before, d) {
+		if d != rec.Subject && d != ev.Principal && !slices.Contains(before, d) {
 			out = append(out, d)
 		}
 	}

@@ -103,6 +103,19 @@ func TestDelegatesAreNotified(t *testing.T) {
 			t.Errorf("carol's inbox after a second identical update = %+v, want one notice", ns)
 		}
 	})
+	t.Run("not the controller that stored it", func(t *testing.T) {
+		// bob stores alice's data under his own policy, which names him: he
+		// knows; nobody is told.
+		wantStatus(t, e.do(http.MethodPut, "/v1/subjects/me/preferences", "dave", bytes.NewReader(readTestdata(t, "preferences.xml")),
+			map[string]string{"Content-Type": "application/xml"}), http.StatusOK)
+		before := len(e.inbox("bob"))
+		r := e.post("bob", part{name: "data", value: []byte("dave's account")}, part{name: "subject", value: []byte("dave@example.org")},
+			part{name: "policy", value: readTestdata(t, "controller-policy.xml")})
+		wantStatus(t, r, http.StatusCreated)
+		if after := e.inbox("bob"); len(after) != before {
+			t.Errorf("bob's inbox after he stored dave's data = %+v, want no new notice", after)
+		}
+	})
 	t.Run("by e-mail when registered", func(t *testing.T) {
 		ctx := context.Background()
 		_, hash, err := pep.NewToken(strings.NewReader(strings.Repeat("frank", 8)))
