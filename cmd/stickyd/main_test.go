@@ -36,6 +36,15 @@ func TestPrincipalAdd(t *testing.T) {
 	if out2 == out {
 		t.Error("two principals got the same token")
 	}
+	// NAME may also come first or between the flags.
+	for _, args := range [][]string{
+		{"carol@example.org", "--data", data, "--role", "controller"},
+		{"--data", data, "dave@example.org", "--role", "subject"},
+	} {
+		if code, out, errs := runCmd(t, append([]string{"principal", "add"}, args...)...); code != 0 || !tokenLine.MatchString(out) {
+			t.Errorf("principal add %v = %d, stdout %q, stderr %q", args, code, out, errs)
+		}
+	}
 	tests := []struct {
 		name string
 		args []string

@@ -26,18 +26,20 @@ func runPrincipalAdd(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintln(stderr, "usage: stickyd principal add --data DIR --role ROLE [--email ADDR] NAME")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	// NAME may come before, between or after the flags.
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintf(stderr, "stickyd principal add: want exactly one NAME, got %d arguments\n", fs.NArg())
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "stickyd principal add: want exactly one NAME, got %d arguments\n", len(pos))
 		fs.Usage()
 		return exitUsage
 	}
-	name := fs.Arg(0)
+	name := pos[0]
 	if *role == "" {
 		fmt.Fprintln(stderr, "stickyd principal add: --role is required (subject, controller or admin)")
 		return exitUsage

@@ -44,10 +44,20 @@ func TestAccountability(t *testing.T) {
 		entries = append(entries, m)
 	}
 	var chained int
-	for _, m := range entries {
-		if _, ok := m["hash"]; ok {
-			chained++
+	prevHash := ""
+	for i, m := range entries {
+		if _, ok := m["seq"]; !ok {
+			continue // a header line
 		}
+		h, _ := m["hash"].(string)
+		if h == "" {
+			t.Errorf("export line %d has no hash: %v", i+1, m)
+		}
+		if prevHash != "" && m["prev"] != prevHash {
+			t.Errorf("export line %d: prev %v is not the previous entry's hash %s", i+1, m["prev"], prevHash)
+		}
+		prevHash = h
+		chained++
 	}
 	if chained < nEvents {
 		t.Errorf("export has %d hash-chained entries, the record has %d events:\n%s", chained, nEvents, exp.stdout)

@@ -32,6 +32,10 @@ func TestStickydAdminCommands(t *testing.T) {
 				t.Errorf("%s: exit %d, stdout %q, stderr %q; want a failure, no token, a message", name, r.code, r.stdout, r.stderr)
 			}
 		}
+		r3 := runBin(t, "stickyd", nil, nil, "principal", "add", "erin@example.org", "--data", data, "--role", "controller")
+		if r3.code != 0 || strings.Count(r3.stdout, "\n") != 1 {
+			t.Errorf("NAME before the flags: exit %d, stdout %q, stderr %q", r3.code, r3.stdout, r3.stderr)
+		}
 		r = runBin(t, "stickyd", nil, nil, "principal", "add", "--data", data, "--role", "subject", "alice@example.org")
 		if r.code == 0 || r.stdout != "" {
 			t.Errorf("adding alice twice: exit %d, stdout %q", r.code, r.stdout)
@@ -64,6 +68,12 @@ func TestStickydAdminCommands(t *testing.T) {
 		}
 		if r := runBin(t, "stickyd", nil, nil, "pdp", "eval", "--policy", filepath.Join("testdata", "xacml-policy.xml")); r.code == 0 {
 			t.Errorf("without --request: exit 0")
+		}
+	})
+	t.Run("serve defaults", func(t *testing.T) {
+		r := runBin(t, "stickyd", []string{"STICKY_ADDR=", "STICKY_DATA="}, nil, "serve", "-h")
+		if !strings.Contains(r.stderr+r.stdout, "127.0.0.1:8080") || !strings.Contains(r.stderr+r.stdout, "./sticky-data") {
+			t.Errorf("stickyd serve -h does not show the defaults 127.0.0.1:8080 and ./sticky-data:\n%s%s", r.stdout, r.stderr)
 		}
 	})
 	t.Run("unknown command", func(t *testing.T) {
