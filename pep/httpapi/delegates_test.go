@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stickypolicy/sticky/obligations"
 	"github.com/stickypolicy/sticky/pep"
 )
 
@@ -153,4 +154,33 @@ func TestDelegatesAreNotified(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDelegateEmailIsDelivered: the obligations runner sends the e-mail
+// copy of a delegate's notice to its registered address, once, and logs it.
+func TestDelegateEmailIsDelivered(t *testing.T) {
+	r := newRightsEnv(t)
+	xml := withDelegate(t, r.zoePolicy(), "erin@example.org") // erin registered erin-mail@example.net
+	resp := r.post("zoe", part{name: "data", contentType: "text/plain", value: []byte("zoe's data")}, part{name: "policy", value: xml})
+	wantStatus(t, resp, http.StatusCreated)
+	var c struct{ ID string }
+	resp.json(t, &c)
+	r.runDue()
+	r.runDue() // a second run sends nothing again
+	r.mail.mu.Lock()
+	sent := append([]obligations.Mail(nil), r.mail.sent...)
+	r.mail.mu.Unlock()
+	if len(sent) != 1 || sent[0].To != "erin-mail@example.net" || !strings.Contains(sent[0].Body, c.ID) ||
+		!strings.Contains(sent[0].Body, "gave you access") || strings.Contains(sent[0].Body, "zoe's data") {
+		t.Fatalf("mails = %+v, want one notice to erin-mail@example.net naming record %s", sent, c.ID)
+	}
+	var byEmail int
+	for _, ev := range r.events(c.ID, "zoe") {
+		if ev.Type == "notified" && strings.HasPrefix(ev.Reason, "sticky:delegate-notice by email about stored") {
+			byEmail++
+		}
+	}
+	if byEmail != 1 {
+		t.Errorf("%d notified events for the e-mail notice, want 1", byEmail)
+	}
 }
