@@ -66,8 +66,8 @@ func TestIBE(t *testing.T) {
 		if bytes.Contains(r.body, []byte(plain)) {
 			t.Fatalf("encrypted record served in the clear")
 		}
-		if ct := r.header.Get("Content-Type"); ct == "" {
-			t.Errorf("no content type on the encrypted record")
+		if ct := r.header.Get("Content-Type"); ct != "text/plain" {
+			t.Errorf("Content-Type %q of the encrypted record, want the stored text/plain", ct)
 		}
 		for _, k := range []string{bobString, bobX509} {
 			d := decrypt(t, k, r.body)
