@@ -12,7 +12,7 @@ import (
 // loganalyser checks them against the sticky policy with exit codes 0, 1
 // and 2 in both of its forms.
 func TestAccountability(t *testing.T) {
-	s := startServer(t)
+	s := startServer(t, "--log-level", "debug")
 	alice := s.principal("subject", "alice@example.org")
 	bob := s.principal("controller", "bob@example.org")
 	s.principal("controller", "erin@example.org")

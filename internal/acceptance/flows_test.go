@@ -84,7 +84,7 @@ func TestControllerStoresForSubject(t *testing.T) {
 // TestDisclosures: downstream sharing decided by AuthzDownstreamUsage and
 // its nested policy; the recipient then reads under the same sticky policy.
 func TestDisclosures(t *testing.T) {
-	s := startServer(t)
+	s := startServer(t, "--log-level", "debug")
 	alice := s.principal("subject", "alice@example.org")
 	bob := s.principal("controller", "bob@example.org")
 	carol := s.principal("controller", "carol@example.org")
@@ -93,6 +93,7 @@ func TestDisclosures(t *testing.T) {
 	s.secrets = append(s.secrets, marker)
 	rec := s.store(alice, []byte(marker), "text/plain", readTestdata(t, "subject-policy-downstream.xml"))
 	path := "/v1/pii/" + rec.ID
+	s.secrets = append(s.secrets, rec.ID, "erin@example.org")
 	disclose := func(tok, to, purpose string) resp {
 		return s.postJSON(path+"/disclosures", tok, map[string]string{"recipient": to, "purpose": purpose})
 	}
@@ -161,6 +162,16 @@ func TestDisclosures(t *testing.T) {
 			}
 			t.Errorf("a controller with access does not list %s", rec.ID)
 		listed:
+		}
+	})
+	t.Run("the log is compliant", func(t *testing.T) {
+		r := runBin(t, "loganalyser", nil, nil, "--json", "--data", s.data, rec.ID)
+		if r.code != 0 {
+			t.Errorf("loganalyser: exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		var v map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+			t.Errorf("loganalyser --json printed no JSON object: %v: %s", err, r.stdout)
 		}
 	})
 }
@@ -242,5 +253,8 @@ func TestRetention(t *testing.T) {
 			t.Errorf("no deleted event after the deadline: %v", eventTypes(evs))
 		}
 		assertNotOnDisk(t, s.data, marker)
+		if r := runBin(t, "loganalyser", nil, nil, "--data", s.data, rec.ID); r.code != 0 {
+			t.Errorf("loganalyser after the retention deletion: exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
+		}
 	})
 }

@@ -13,7 +13,7 @@ import (
 // both formats, offline decrypt and encrypt with the sticky client, and a
 // wrong key failing clearly.
 func TestIBE(t *testing.T) {
-	s := startServer(t)
+	s := startServer(t, "--log-level", "debug")
 	alice := s.principal("subject", "alice@example.org")
 	bob := s.principal("controller", "bob@example.org")
 	carol := s.principal("controller", "carol@example.org")

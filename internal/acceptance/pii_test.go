@@ -76,7 +76,9 @@ func TestAuthentication(t *testing.T) {
 // effect at once, list, events, notifications, decision without event,
 // delete (bytes gone) and events after deletion.
 func TestPIILifecycle(t *testing.T) {
-	s := startServer(t)
+	// At debug level the log must still hold no ids, identities, purposes
+	// or data (docs/api.md).
+	s := startServer(t, "--log-level", "debug")
 	alice := s.principal("subject", "alice@example.org")
 	bob := s.principal("controller", "bob@example.org")
 	carol := s.principal("controller", "carol@example.org")
@@ -99,6 +101,7 @@ func TestPIILifecycle(t *testing.T) {
 	}
 	id := rec.ID
 	path := "/v1/pii/" + id
+	s.secrets = append(s.secrets, id, purposeService, purposeMarketing)
 
 	wantData := func(t *testing.T, r resp) {
 		t.Helper()
