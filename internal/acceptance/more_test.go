@@ -177,3 +177,42 @@ func TestServeBadArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestPurposesAndXACML3: a policy in XACML 3.0 syntax; a purpose is allowed
+// when it is, or descends from, an allowed one (DPV); PPL's "any" allows
+// every purpose; a broader purpose is not allowed.
+func TestPurposesAndXACML3(t *testing.T) {
+	s := startServer(t)
+	alice := s.principal("subject", "alice@example.org")
+	bob := s.principal("controller", "bob@example.org")
+	carol := s.principal("controller", "carol@example.org")
+	policy := readTestdata(t, "subject-policy-xacml3.xml")
+	rec := s.store(alice, []byte("x3"), "text/plain", policy)
+	anyRec := s.store(alice, []byte("any"), "text/plain", strings.Replace(policy, purposeService, "http://www.primelife.eu/purposes/any", 1))
+	tests := []struct {
+		name, id, tok, purpose string
+		status                 int
+	}{
+		{"allowed", rec.ID, bob, purposeService, 200},
+		{"grandchild of allowed", rec.ID, bob, "https://w3id.org/dpv#DeliveryOfGoods", 200},
+		{"child of allowed", rec.ID, bob, "https://w3id.org/dpv#PaymentManagement", 200},
+		{"broader", rec.ID, bob, "https://w3id.org/dpv#Purpose", 403},
+		{"sibling", rec.ID, bob, purposeMarketing, 403},
+		{"unknown IRI", rec.ID, bob, "urn:example:purpose", 403},
+		{"not permitted by XACML", rec.ID, carol, purposeService, 403},
+		{"any: DPV purpose", anyRec.ID, bob, purposeMarketing, 200},
+		{"any: unknown IRI", anyRec.ID, bob, "urn:example:purpose", 200},
+		{"any: still XACML", anyRec.ID, carol, purposeMarketing, 403},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.do("GET", "/v1/pii/"+tc.id, tc.tok, nil, "X-Purpose", tc.purpose)
+			if r.status != tc.status {
+				t.Errorf("%s", r)
+			}
+			if tc.status == 403 {
+				wantError(t, r, 403, "decision", "reason")
+			}
+		})
+	}
+}
