@@ -59,6 +59,13 @@ func TestHostileInput(t *testing.T) {
 		if !bytes.Contains(r.body, []byte("RuleCombiningAlgId")) || !bytes.Contains(r.body, []byte("urn:example:no-such-algorithm")) {
 			t.Errorf("400 does not name the attribute and value at fault: %s", r.body)
 		}
+		bad = strings.Replace(policy, `<ppl:AuthzDownstreamUsage allowed="false"/>`, `<ppl:AuthzDownstreamUsage allowed="maybe"/>`, 1)
+		m := wantError(t, s.storeRaw(alice, data, pol(bad)), http.StatusBadRequest, "problems")
+		if ps, _ := m["problems"].([]any); len(ps) == 0 {
+			t.Errorf("no problems listed: %v", m)
+		} else if p, _ := ps[0].(map[string]any); p["element"] != "ppl:AuthzDownstreamUsage" || p["attribute"] != "allowed" || p["value"] != "maybe" {
+			t.Errorf("problem %v does not name element ppl:AuthzDownstreamUsage, attribute allowed, value maybe", p)
+		}
 		wantError(t, s.storeRaw(alice, data, pol("<ppl:Policy")), http.StatusBadRequest)
 		wantError(t, s.storeRaw(alice, data, pol("")), http.StatusBadRequest)
 	})

@@ -114,6 +114,37 @@ func TestIBE(t *testing.T) {
 		}
 	})
 
+	t.Run("several recipients", func(t *testing.T) {
+		// Server side, with a space after the comma.
+		rec := s.store(alice, []byte(plain), "text/plain", readTestdata(t, "subject-policy.xml"),
+			part{name: "encrypt_for", body: []byte("bob@example.org, carol@example.org")})
+		if !rec.Encrypted {
+			t.Fatal("encrypted false")
+		}
+		// Bob may read it; carol may not read it from the server, but the
+		// ciphertext is made for both.
+		r := s.do("GET", "/v1/pii/"+rec.ID, bob, nil, "X-Purpose", purposeService)
+		for _, k := range []string{bobString, carolString} {
+			if d := decrypt(t, k, r.body); d.code != 0 || d.stdout != plain {
+				t.Errorf("server-side, key %s: exit %d, %q, %s", filepath.Base(k), d.code, d.stdout, d.stderr)
+			}
+		}
+		// Offline.
+		in := writeFile(t, t.TempDir(), "plain", []byte(plain))
+		enc := runBin(t, "sticky", nil, nil, "encrypt", "--params", paramsFile, "--to", "bob@example.org,carol@example.org", "--in", in)
+		if enc.code != 0 {
+			t.Fatalf("sticky encrypt to two: exit %d: %s", enc.code, enc.stderr)
+		}
+		for _, k := range []string{bobString, carolString} {
+			if d := decrypt(t, k, []byte(enc.stdout)); d.code != 0 || d.stdout != plain {
+				t.Errorf("offline, key %s: exit %d, %q, %s", filepath.Base(k), d.code, d.stdout, d.stderr)
+			}
+		}
+		aliceKey := key(alice, "string")
+		if d := decrypt(t, aliceKey, []byte(enc.stdout)); d.code == 0 {
+			t.Errorf("alice's key opened a ciphertext made for bob and carol")
+		}
+	})
 	t.Run("key verify", func(t *testing.T) {
 		if r := runBin(t, "sticky", nil, nil, "key", "verify", "--params", paramsFile, "--key", bobString, "--identity", "bob@example.org"); r.code != 0 {
 			t.Errorf("sticky key verify bob's key as bob: exit %d: %s", r.code, r.stderr)
