@@ -145,6 +145,19 @@ func TestIBE(t *testing.T) {
 			t.Errorf("alice's key opened a ciphertext made for bob and carol")
 		}
 	})
+	t.Run("identities are canonical", func(t *testing.T) {
+		rec := s.store(alice, []byte(plain), "text/plain", readTestdata(t, "subject-policy.xml"),
+			part{name: "encrypt_for", body: []byte("Bob@Example.ORG")})
+		r := s.do("GET", "/v1/pii/"+rec.ID, bob, nil, "X-Purpose", purposeService)
+		if d := decrypt(t, bobString, r.body); d.code != 0 || d.stdout != plain {
+			t.Errorf("encrypt_for Bob@Example.ORG, bob's key: exit %d, %s", d.code, d.stderr)
+		}
+		in := writeFile(t, t.TempDir(), "plain", []byte(plain))
+		enc := runBin(t, "sticky", nil, nil, "encrypt", "--params", paramsFile, "--to", "BOB@example.org", "--in", in)
+		if d := decrypt(t, bobX509, []byte(enc.stdout)); enc.code != 0 || d.code != 0 || d.stdout != plain {
+			t.Errorf("sticky encrypt --to BOB@example.org, bob's key: exit %d/%d, %s%s", enc.code, d.code, enc.stderr, d.stderr)
+		}
+	})
 	t.Run("key verify", func(t *testing.T) {
 		if r := runBin(t, "sticky", nil, nil, "key", "verify", "--params", paramsFile, "--key", bobString, "--identity", "bob@example.org"); r.code != 0 {
 			t.Errorf("sticky key verify bob's key as bob: exit %d: %s", r.code, r.stderr)

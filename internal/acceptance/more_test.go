@@ -3,11 +3,15 @@ package acceptance
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestOwnerAlwaysReads: the data subject may always read its own data,
@@ -214,5 +218,65 @@ func TestPurposesAndXACML3(t *testing.T) {
 				wantError(t, r, 403, "decision", "reason")
 			}
 		})
+	}
+}
+
+// TestGracefulShutdown: SIGTERM lets an in-flight store finish (201), then
+// the server exits 0, and the record is there after a restart.
+func TestGracefulShutdown(t *testing.T) {
+	s := startServer(t)
+	alice := s.principal("subject", "alice@example.org")
+	body, ct := multipartBody(t, part{name: "data", contentType: "text/plain", body: bytes.Repeat([]byte("z"), 256<<10)},
+		part{name: "policy", body: []byte(readTestdata(t, "subject-policy.xml"))})
+	full, _ := io.ReadAll(body)
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", s.url+"/v1/pii", pr)
+	req.Header.Set("Authorization", "Bearer "+alice)
+	req.Header.Set("Content-Type", ct)
+	req.ContentLength = int64(len(full))
+	type answer struct {
+		status int
+		body   []byte
+		err    error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- answer{err: err}
+			return
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		done <- answer{status: res.StatusCode, body: b}
+	}()
+	half := len(full) / 2
+	if _, err := pw.Write(full[:half]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the request is in the handler
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(300 * time.Millisecond)
+	if _, err := pw.Write(full[half:]); err != nil {
+		t.Fatalf("the server dropped the in-flight request on SIGTERM: %v", err)
+	}
+	pw.Close()
+	a := <-done
+	if a.err != nil || a.status != http.StatusCreated {
+		t.Fatalf("in-flight store during shutdown: %d %s %v", a.status, a.body, a.err)
+	}
+	select {
+	case <-s.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the server did not exit after SIGTERM")
+	}
+	if code := s.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit %d after SIGTERM, want 0", code)
+	}
+	var st stored
+	json.Unmarshal(a.body, &st)
+	s2 := s.restart()
+	if r := s2.do("GET", "/v1/pii/"+st.ID, alice, nil); r.status != http.StatusOK || len(r.body) != 256<<10 {
+		t.Errorf("the store acknowledged during shutdown is missing after restart: %d, %d bytes", r.status, len(r.body))
 	}
 }
