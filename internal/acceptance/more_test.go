@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -278,5 +279,37 @@ func TestGracefulShutdown(t *testing.T) {
 	s2 := s.restart()
 	if r := s2.do("GET", "/v1/pii/"+st.ID, alice, nil); r.status != http.StatusOK || len(r.body) != 256<<10 {
 		t.Errorf("the store acknowledged during shutdown is missing after restart: %d, %d bytes", r.status, len(r.body))
+	}
+}
+
+// TestDefaultDataDir: without --data, stickyd serve keeps everything in
+// ./sticky-data of its working directory.
+func TestDefaultDataDir(t *testing.T) {
+	path := bin(t, "stickyd")
+	cwd := t.TempDir()
+	cmd := exec.Command(path, "serve")
+	cmd.Dir = cwd
+	cmd.Env = append(os.Environ(), "STICKY_ADDR=127.0.0.1:0", "STICKY_DATA=")
+	errb := &syncBuffer{}
+	cmd.Stderr = errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	for end := time.Now().Add(30 * time.Second); !strings.Contains(errb.String(), "listening on"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("no listening line:\n%s", errb.String())
+		}
+	}
+	entries, _ := os.ReadDir(cwd)
+	if len(entries) != 1 || entries[0].Name() != "sticky-data" || !entries[0].IsDir() {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("working directory holds %v, want only sticky-data/", names)
 	}
 }
