@@ -34,6 +34,11 @@ type Store struct {
 	closed     chan struct{}
 	closeOnce  sync.Once
 	writerDone chan struct{}
+
+	ck       *sql.DB // the checkpointer's connection (checkpoint.go)
+	ckpt     chan struct{}
+	ckptDone chan struct{}
+	ckMu     sync.Mutex // one checkpoint at a time: the checkpointer's or Scrub's
 }
 
 // Option configures Open.
@@ -110,7 +115,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	s := &Store{path: path, w: w, rand: o.rand, writes: make(chan *writeReq, maxBatch),
-		closed: make(chan struct{}), writerDone: make(chan struct{})}
+		closed: make(chan struct{}), writerDone: make(chan struct{}), ckpt: make(chan struct{}, 1), ckptDone: make(chan struct{})}
 	if err := w.PingContext(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
@@ -119,8 +124,24 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
+	// The writer never checkpoints inside a commit: see checkpoint.go.
+	if _, err := w.ExecContext(ctx, "PRAGMA wal_autocheckpoint=0"); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	ck, err := sql.Open("sqlite3", path+"?"+common)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	ck.SetMaxOpenConns(1)
+	ck.SetMaxIdleConns(1)
+	ck.SetConnMaxLifetime(0)
+	ck.SetConnMaxIdleTime(0)
+	s.ck = ck
 	r, err := sql.Open("sqlite3", path+"?_query_only=on&"+common)
 	if err != nil {
+		ck.Close()
 		w.Close()
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -131,9 +152,11 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	s.r = r
 	if err := s.prepare(ctx); err != nil {
 		s.r.Close()
+		ck.Close()
 		w.Close()
 		return nil, err
 	}
+	go s.checkpointer(ck)
 	go s.writer()
 	return s, nil
 }
@@ -152,6 +175,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.closed) })
 	<-s.writerDone
+	<-s.ckptDone
 	// Writes still queued get an error.
 	for {
 		select {
@@ -170,6 +194,9 @@ func (s *Store) Close() error {
 	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
+	}
+	if s.ck != nil {
+		errs = append(errs, s.ck.Close())
 	}
 	if s.w != nil {
 		errs = append(errs, s.w.Close())

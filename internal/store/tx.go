@@ -180,6 +180,7 @@ func (s *Store) runBatch(batch []*writeReq) {
 		finish()
 		return
 	}
+	s.committed()
 	if t.erased {
 		if err := s.Scrub(ctx); err != nil {
 			for j := range results {
@@ -212,6 +213,8 @@ func (t *Tx) MarkErased() { t.erased = true }
 // secure_delete the database file then holds zeros where the data was. It
 // waits (busy timeout) for readers still on older snapshots.
 func (s *Store) Scrub(ctx context.Context) error {
+	s.ckMu.Lock()
+	defer s.ckMu.Unlock()
 	for range 3 {
 		var busy, logFrames, done int
 		if err := s.w.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil {
