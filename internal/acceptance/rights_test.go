@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSubjectRights: export and forget through the real server and the
@@ -101,10 +102,13 @@ func TestSubjectRights(t *testing.T) {
 			wantError(t, s.do("GET", "/v1/pii/"+id, bob, nil, "X-Purpose", purposeService), http.StatusNotFound)
 			wantError(t, s.do("GET", "/v1/pii/"+id, erin, nil, "X-Purpose", purposeService), http.StatusNotFound)
 		}
+		// The notice goes through the obligations outbox: poll.
 		var noticed bool
-		for _, n := range decodeArray(t, s.do("GET", "/v1/notifications", erin, nil)) {
-			if n["pii"] == shared.ID && strings.Contains(strings.ToLower(str(n["text"])), "eras") {
-				noticed = true
+		for end := time.Now().Add(15 * time.Second); !noticed && time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+			for _, n := range decodeArray(t, s.do("GET", "/v1/notifications", erin, nil)) {
+				if n["pii"] == shared.ID && strings.Contains(strings.ToLower(str(n["text"])), "eras") {
+					noticed = true
+				}
 			}
 		}
 		if !noticed {
