@@ -149,3 +149,12 @@ func jobID(ev Event, obligation string, trigger, occurrence int, action policies
 	str(address)
 	return "job_" + hex.EncodeToString(h.Sum(nil)[:16])
 }
+
+// DeliveredAtEvent reports whether j is an inbox notification due when its
+// event happened: the store delivers such a notice inside the event's own
+// transaction (the inbox row and its notified event), so it never reaches
+// the outbox and the runner need not be woken for it.
+func DeliveredAtEvent(j Job) bool {
+	return j.Action == policies.ActionNotifyDataSubject && j.Media == MediaInbox && j.Address != "" &&
+		!j.TimeDriven && !j.Due.After(j.Event.Time)
+}

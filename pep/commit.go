@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/stickypolicy/sticky/obligations"
@@ -127,7 +128,7 @@ func (s *Service) write(ctx context.Context, rec Record, pol *pdp.StickyPolicy, 
 			Delegates: delegates,
 		})
 		jobs = withDelegateEmails(jobs, emails)
-		queued = len(jobs) > 0
+		queued = slices.ContainsFunc(jobs, func(j obligations.Job) bool { return !obligations.DeliveredAtEvent(j) })
 		return enqueue(ctx, tx, jobs)
 	})
 	if err == nil && queued {

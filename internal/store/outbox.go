@@ -82,10 +82,7 @@ func (t *Tx) EnqueueJobs(ctx context.Context, jobs []obligations.Job) error {
 }
 
 // inline reports whether j is an inbox notification due at its event.
-func inline(j obligations.Job) bool {
-	return j.Action == policies.ActionNotifyDataSubject && j.Media == obligations.MediaInbox && j.Address != "" &&
-		!j.TimeDriven && !j.Due.After(j.Event.Time)
-}
+func inline(j obligations.Job) bool { return obligations.DeliveredAtEvent(j) }
 
 // deliver writes an inbox notification and its "notified" event at once.
 func (f *finisher) deliver(ctx context.Context, j obligations.Job) error {
