@@ -11,7 +11,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stickypolicy/sticky/ibe"
@@ -125,6 +127,7 @@ func serve(ctx context.Context, o *serveOptions, logger *slog.Logger, stderr io.
 	if err != nil {
 		return err
 	}
+	tightenDatabaseFiles(o.data, logger)
 	defer st.Close()
 	pkg, err := ibe.LoadOrCreatePKG(o.data, rand.Reader)
 	if err != nil {
@@ -206,4 +209,29 @@ func serve(ctx context.Context, o *serveOptions, logger *slog.Logger, stderr io.
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// tightenDatabaseFiles removes group and other permissions from the
+// database files in dir (sticky.db and its WAL and shared-memory files),
+// which an older stickyd or another tool may have created under a lax
+// umask: they hold personal data. New files get 0600 from main's umask.
+func tightenDatabaseFiles(dir string, logger *slog.Logger) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "sticky.db") || !e.Type().IsRegular() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || info.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(filepath.Join(dir, e.Name()), info.Mode().Perm()&^0o077); err != nil {
+			logger.Warn("could not make a database file private", "file", e.Name(), "err", err.Error())
+		} else {
+			logger.Info("made a database file private (it was readable by others)", "file", e.Name())
+		}
+	}
 }

@@ -313,3 +313,47 @@ func TestDefaultDataDir(t *testing.T) {
 		t.Errorf("working directory holds %v, want only sticky-data/", names)
 	}
 }
+
+// TestDataFilesArePrivate: whatever the umask and even when DIR already
+// exists and is open to others, the files stickyd keeps (database, WAL,
+// keys) are readable by their owner only: they hold personal data.
+func TestDataFilesArePrivate(t *testing.T) {
+	root := t.TempDir()
+	data := filepath.Join(root, "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(data, 0o755)
+	// principal add first (it may create the database), then the server.
+	r := runBin(t, "stickyd", nil, nil, "principal", "add", "--data", data, "--role", "subject", "alice@example.org")
+	if r.code != 0 {
+		t.Fatalf("principal add: %s", r.stderr)
+	}
+	s := launch(t, data, root)
+	s.store(strings.TrimSpace(r.stdout), []byte("private bytes"), "text/plain", readTestdata(t, "subject-policy.xml"))
+	filepath.WalkDir(data, func(p string, d os.DirEntry, err error) error {
+		if err != nil || p == data || d.Name() == "ibe-ca.pem" { // the CA certificate is public
+			return nil
+		}
+		if info, err := d.Info(); err == nil && info.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v: readable by others", p, info.Mode().Perm())
+		}
+		return nil
+	})
+}
+
+// TestLaxDatabaseFilesAreTightened: a database left readable by others (an
+// older stickyd, a lax umask) is made private when the server starts.
+func TestLaxDatabaseFilesAreTightened(t *testing.T) {
+	s := startServer(t)
+	s.principal("subject", "alice@example.org")
+	s.stop()
+	db := filepath.Join(s.data, "sticky.db")
+	if err := os.Chmod(db, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.restart()
+	if info, err := os.Stat(db); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("sticky.db after a restart: %v %v, want mode 0600", info.Mode().Perm(), err)
+	}
+}
