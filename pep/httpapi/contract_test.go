@@ -1,0 +1,70 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// TestDeleteAtIsTheExactDeadline: delete_at names the very instant from
+// which the data is refused. Truncated to the second (as it once was), it
+// named an earlier instant, and a client that waited for it was still
+// served the data.
+func TestDeleteAtIsTheExactDeadline(t *testing.T) {
+	e := newEnv(t)
+	e.clock.Advance(700 * time.Millisecond) // storage time with a fraction of a second
+	r := e.post("alice", part{name: "data", contentType: "text/plain", value: []byte("x")},
+		part{name: "policy", value: readTestdata(t, "subject-policy.xml")})
+	var c struct {
+		ID       string  `json:"id"`
+		DeleteAt *string `json:"delete_at"`
+	}
+	r.json(t, &c)
+	if c.DeleteAt == nil {
+		t.Fatalf("delete_at is null: %s", r.body)
+	}
+	deadline, err := time.Parse(time.RFC3339, *c.DeleteAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := e.clock.Now().AddDate(0, 0, 30); !deadline.Equal(want) {
+		t.Fatalf("delete_at %s, want the exact deadline %s", *c.DeleteAt, want.Format(time.RFC3339Nano))
+	}
+	e.clock.Advance(deadline.Sub(e.clock.Now()) - time.Nanosecond)
+	if r := e.get(c.ID, "bob", purposeService); r.status != http.StatusOK {
+		t.Errorf("just before delete_at: %d %s", r.status, r.body)
+	}
+	e.clock.Advance(time.Nanosecond)
+	if r := e.get(c.ID, "bob", purposeService); r.status == http.StatusOK {
+		t.Errorf("served at delete_at %s", *c.DeleteAt)
+	}
+}
+
+// TestResponseShapes: CONTRACT.md's fields are always present: reason in
+// a decision (even a Permit), purpose in every notification (even one
+// about an event without a purpose).
+func TestResponseShapes(t *testing.T) {
+	e := newEnv(t)
+	id := e.put("alice", "x", "subject-policy.xml")
+	var d map[string]json.RawMessage
+	e.jsonReq(http.MethodPost, "/v1/decision", "bob", map[string]string{"pii": id, "purpose": purposeService}).json(t, &d)
+	for _, k := range []string{"decision", "obligations", "reason"} {
+		if _, ok := d[k]; !ok {
+			t.Errorf("decision lacks %q: %v", k, d)
+		}
+	}
+	// bob, named by the policy, is told at storage (no purpose).
+	var ns []map[string]json.RawMessage
+	e.do(http.MethodGet, "/v1/notifications", "bob", nil, nil).json(t, &ns)
+	if len(ns) == 0 {
+		t.Fatal("bob has no notice")
+	}
+	for _, n := range ns {
+		for _, k := range []string{"time", "pii", "event", "principal", "purpose", "text"} {
+			if _, ok := n[k]; !ok {
+				t.Errorf("notification lacks %q: %v", k, n)
+			}
+		}
+	}
+}
