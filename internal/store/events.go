@@ -16,12 +16,24 @@ import (
 // the pseudonyms' identities, numbers the event after the record's last one
 // and seals it onto the record's hash chain.
 func (t *Tx) AppendEvent(ctx context.Context, in pep.EventInput) (pep.Event, error) {
-	if err := t.forgottenOwner(ctx, &in); err != nil { // rights.go
-		return pep.Event{}, err
-	}
-	key, err := t.subjectKey(ctx, in.Subject)
-	if err != nil {
-		return pep.Event{}, err
+	tip := t.tip
+	t.tip = nil
+	// A notified event appended while EnqueueJobs delivers the notices of
+	// the event this write just appended (same record, same owner, no
+	// principal) follows that event: its owner was just resolved, its key
+	// just read, and it is the record's last event.
+	chained := t.follow && tip != nil && tip.pii == in.PII && tip.subject == in.Subject && in.Principal == ""
+	var key []byte
+	var err error
+	if chained {
+		key = tip.key
+	} else {
+		if err := t.forgottenOwner(ctx, &in); err != nil { // rights.go
+			return pep.Event{}, err
+		}
+		if key, err = t.subjectKey(ctx, in.Subject); err != nil {
+			return pep.Event{}, err
+		}
 	}
 	principal, err := t.pseudonym(ctx, key, in.Subject, in.Principal)
 	if err != nil {
@@ -42,9 +54,13 @@ func (t *Tx) AppendEvent(ctx context.Context, in pep.EventInput) (pep.Event, err
 	}
 	var lastSeq, lastTime int64
 	var lastHash string
-	err = t.stmt(ctx, t.s.ws.lastEvent).QueryRowContext(ctx, in.PII).Scan(&lastSeq, &lastHash, &lastTime)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return pep.Event{}, fmt.Errorf("store: reading the last event: %w", err)
+	if chained {
+		lastSeq, lastHash, lastTime = tip.seq, tip.hash, tip.time
+	} else {
+		err = t.stmt(ctx, t.s.ws.lastEvent).QueryRowContext(ctx, in.PII).Scan(&lastSeq, &lastHash, &lastTime)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return pep.Event{}, fmt.Errorf("store: reading the last event: %w", err)
+		}
 	}
 	at := in.Time.UTC()
 	if lastSeq > 0 && at.UnixNano() < lastTime {
@@ -68,7 +84,19 @@ func (t *Tx) AppendEvent(ctx context.Context, in pep.EventInput) (pep.Event, err
 		e.Purpose, e.Recipient, e.Decision, e.Reason, e.PolicyHash, e.Prev, e.Hash); err != nil {
 		return pep.Event{}, fmt.Errorf("store: appending event: %w", err)
 	}
+	t.tip = &chainTip{pii: e.PII, subject: in.Subject, key: key, seq: e.Seq, hash: e.Hash, time: e.Time.UnixNano()}
 	return e, nil
+}
+
+// chainTip is an event just appended in this write: its record, the owner
+// its event was logged under (after forgottenOwner), that owner's key, and
+// its place on the chain.
+type chainTip struct {
+	pii, subject string
+	key          []byte
+	seq          int64
+	hash         string
+	time         int64
 }
 
 // subjectKey returns the subject's pseudonym key, creating it when missing.

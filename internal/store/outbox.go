@@ -66,6 +66,17 @@ func (s *Store) EnqueueJobsTx(ctx context.Context, tx *sql.Tx, jobs []obligation
 func (t *Tx) EnqueueJobs(ctx context.Context, jobs []obligations.Job) error {
 	queued := jobs[:0:0]
 	var f *finisher
+	// The notices of the event this write appended last chain their
+	// notified events on it (AppendEvent's tip) when every inline job is
+	// about that event.
+	tip := t.tip
+	for _, j := range jobs {
+		if inline(j) && (tip == nil || j.PII != tip.pii || j.Event.Seq != tip.seq) {
+			tip = nil
+		}
+	}
+	t.tip, t.follow = tip, tip != nil
+	defer func() { t.follow = false }()
 	for _, j := range jobs {
 		if !inline(j) {
 			queued = append(queued, j)
@@ -78,6 +89,7 @@ func (t *Tx) EnqueueJobs(ctx context.Context, jobs []obligations.Job) error {
 			return err
 		}
 	}
+	t.tip = nil
 	return enqueueTx(ctx, t, queued, time.Now())
 }
 

@@ -17,6 +17,13 @@ type Tx struct {
 	s      *Store
 	tx     *sql.Tx
 	erased bool // a record was deleted: scrub the WAL after commit
+
+	// tip is the event this write (this fn of the batch) appended last,
+	// and follow is set while EnqueueJobs delivers the inbox notices of that
+	// very event: their notified events then chain on tip without reading
+	// the record's last event, tombstone and subject key again (events.go).
+	tip    *chainTip
+	follow bool
 }
 
 // SQL returns the underlying transaction, for statements of other files of
@@ -131,7 +138,9 @@ func (s *Store) runBatch(batch []*writeReq) {
 				continue
 			}
 		}
+		t.tip = nil // each write starts afresh: tip never crosses savepoints
 		err := runFn(r.fn, t)
+		t.tip = nil
 		results[i] = err
 		if single {
 			if err == nil {
@@ -206,7 +215,7 @@ func runFn(fn func(*Tx) error, t *Tx) (err error) {
 // MarkErased tells the transaction that it erased personal data, so that the
 // WAL is scrubbed after commit. DeleteRecord calls it; other files of this
 // package that erase data (forget, anonymise) call it too.
-func (t *Tx) MarkErased() { t.erased = true }
+func (t *Tx) MarkErased() { t.erased, t.tip = true, nil }
 
 // Scrub checkpoints the WAL into the database file and truncates it, so that
 // the old versions of erased pages, still in WAL frames, leave the disk: with
