@@ -119,6 +119,9 @@ func TestHostileInput(t *testing.T) {
 			})
 		}
 		t.Run("missing data", func(t *testing.T) { wantError(t, s.storeRaw(alice, pol(policy)), 400) })
+		t.Run("data content type not a media type", func(t *testing.T) {
+			wantError(t, s.storeRaw(alice, part{name: "data", contentType: "not a type", body: []byte("x")}, pol(policy)), 400)
+		})
 		t.Run("missing policy", func(t *testing.T) { wantError(t, s.storeRaw(alice, data), 400) })
 		t.Run("unknown encrypt_for identity list", func(t *testing.T) {
 			r := s.storeRaw(alice, data, pol(policy), part{name: "encrypt_for", body: []byte(",,,")})

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -65,6 +66,35 @@ func TestResponseShapes(t *testing.T) {
 			if _, ok := n[k]; !ok {
 				t.Errorf("notification lacks %q: %v", k, n)
 			}
+		}
+	}
+}
+
+// TestDataContentTypeMustBeAMediaType: the data part's Content-Type is
+// kept and served back, so a value that is not a media type is refused
+// (400 naming it) and nothing is stored; a valid one comes back unchanged.
+func TestDataContentTypeMustBeAMediaType(t *testing.T) {
+	e := newEnv(t)
+	policy := readTestdata(t, "subject-policy.xml")
+	for _, ct := range []string{"not a type", "text", "text/", "/plain", "text/plain; charset", "text/plain/extra", "a/" + strings.Repeat("b", 300)} {
+		r := e.post("alice", part{name: "data", contentType: ct, value: []byte("x")}, part{name: "policy", value: policy})
+		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "Content-Type") {
+			t.Errorf("Content-Type %.20q: %d %s, want 400 naming it", ct, r.status, r.body)
+		}
+	}
+	var list []json.RawMessage
+	e.do(http.MethodGet, "/v1/pii", "alice", nil, nil).json(t, &list)
+	if len(list) != 0 {
+		t.Errorf("refused stores left %d records", len(list))
+	}
+	for _, ct := range []string{"text/plain", "text/x-address; charset=utf-8", "application/vnd.example+json", "IMAGE/PNG"} {
+		r := e.post("alice", part{name: "data", contentType: ct, value: []byte("y")}, part{name: "policy", value: policy})
+		var c struct {
+			ID string `json:"id"`
+		}
+		r.json(t, &c)
+		if got := e.get(c.ID, "alice", "").header.Get("Content-Type"); got != ct {
+			t.Errorf("Content-Type %q came back as %q", ct, got)
 		}
 	}
 }

@@ -102,6 +102,17 @@ func (a *API) createPII(w http.ResponseWriter, r *http.Request, p pep.Principal)
 	writeJSON(w, http.StatusCreated, createdJSON{ID: rec.ID, Subject: rec.Subject, DeleteAt: deleteAtJSON(rec.DeleteAt), Encrypted: rec.Encrypted})
 }
 
+// maxContentType bounds the data part's Content-Type, which is stored.
+const maxContentType = 255
+
+// truncate shortens s to at most n bytes for an error message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
 // readCreateForm reads the parts of POST /v1/pii.
 func readCreateForm(mr *multipart.Reader) (pep.CreateInput, error) {
 	var in pep.CreateInput
@@ -134,9 +145,14 @@ func readCreateForm(mr *multipart.Reader) (pep.CreateInput, error) {
 		switch name {
 		case "data":
 			in.Data = b
-			in.ContentType = part.Header.Get("Content-Type")
+			in.ContentType = strings.TrimSpace(part.Header.Get("Content-Type"))
 			if in.ContentType == "" {
 				in.ContentType = "application/octet-stream"
+			}
+			// Kept as sent and served back as the Content-Type header, so it
+			// must be a media type (type/subtype and parameters).
+			if mt, _, err := mime.ParseMediaType(in.ContentType); err != nil || !strings.Contains(mt, "/") || len(in.ContentType) > maxContentType {
+				return in, fmt.Errorf("%w: the data part's Content-Type %q is not a media type like text/plain or application/pdf", pep.ErrInvalidInput, truncate(in.ContentType, 100))
 			}
 		case "policy":
 			in.Policy = b
