@@ -98,3 +98,30 @@ func TestDataContentTypeMustBeAMediaType(t *testing.T) {
 		}
 	}
 }
+
+// TestDeclaredPurposeMustBeAnIRI: a purpose with spaces or control
+// characters, or longer than 2048 bytes, is bad input (400), on reads,
+// disclosures and decisions, and it is not written to the event log.
+func TestDeclaredPurposeMustBeAnIRI(t *testing.T) {
+	e := newEnv(t)
+	id := e.put("alice", "x", "subject-policy-downstream.xml")
+	before := len(e.events(id, "alice"))
+	for _, p := range []string{"not an IRI", "https://w3id.org/dpv#Service\tProvision", "https://w3id.org/dpv#\u00a0x", "urn:" + strings.Repeat("p", 2048)} {
+		if r := e.get(id, "bob", p); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "purpose") {
+			t.Errorf("GET with purpose %.20q: %d %s", p, r.status, r.body)
+		}
+		if r := e.jsonReq(http.MethodPost, "/v1/pii/"+id+"/disclosures", "bob", map[string]string{"recipient": "erin@example.org", "purpose": p}); r.status != http.StatusBadRequest {
+			t.Errorf("disclosure with purpose %.20q: %d %s", p, r.status, r.body)
+		}
+		if r := e.jsonReq(http.MethodPost, "/v1/decision", "bob", map[string]string{"pii": id, "purpose": p}); r.status != http.StatusBadRequest {
+			t.Errorf("decision with purpose %.20q: %d %s", p, r.status, r.body)
+		}
+	}
+	if after := len(e.events(id, "alice")); after != before {
+		t.Errorf("refused purposes were logged: %d events before, %d after", before, after)
+	}
+	// A long but acceptable IRI is decided (and denied) as usual.
+	if r := e.get(id, "bob", "urn:"+strings.Repeat("p", 2000)); r.status != http.StatusForbidden {
+		t.Errorf("a 2004-byte purpose IRI: %d %s", r.status, r.body)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gorilla/mux"
 
@@ -197,8 +198,29 @@ func purposeOf(r *http.Request) string {
 	return strings.TrimSpace(r.URL.Query().Get("purpose"))
 }
 
+// maxPurpose bounds a declared purpose, which every decision logs.
+const maxPurpose = 2048
+
+// checkPurpose refuses a declared purpose that cannot be an IRI: longer
+// than maxPurpose, or holding spaces or control characters. It is bad
+// input (400), not a question for the policy, and it is not logged.
+func checkPurpose(purpose string) error {
+	if len(purpose) > maxPurpose {
+		return fmt.Errorf("%w: the declared purpose is %d bytes long; a purpose IRI has at most %d", pep.ErrInvalidInput, len(purpose), maxPurpose)
+	}
+	if i := strings.IndexFunc(purpose, func(r rune) bool { return r <= ' ' || r == 0x7f || unicode.IsSpace(r) }); i >= 0 {
+		return fmt.Errorf("%w: the declared purpose %q is not an IRI (it holds a space or control character); e.g. https://w3id.org/dpv#ServiceProvision", pep.ErrInvalidInput, truncate(purpose, 100))
+	}
+	return nil
+}
+
 func (a *API) getPII(w http.ResponseWriter, r *http.Request, p pep.Principal) {
-	rec, data, err := a.svc.Retrieve(r.Context(), p, mux.Vars(r)["id"], purposeOf(r))
+	purpose := purposeOf(r)
+	if err := checkPurpose(purpose); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	rec, data, err := a.svc.Retrieve(r.Context(), p, mux.Vars(r)["id"], purpose)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -352,6 +374,10 @@ func (a *API) disclose(w http.ResponseWriter, r *http.Request, p pep.Principal) 
 		a.writeError(w, r, err)
 		return
 	}
+	if err := checkPurpose(strings.TrimSpace(in.Purpose)); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	d, err := a.svc.Disclose(r.Context(), p, mux.Vars(r)["id"], in.Recipient, in.Purpose)
 	if err != nil {
 		a.writeError(w, r, err)
@@ -440,6 +466,10 @@ func (a *API) decision(w http.ResponseWriter, r *http.Request, p pep.Principal) 
 		Recipient string `json:"recipient"`
 	}
 	if err := readJSON(r, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if err := checkPurpose(strings.TrimSpace(in.Purpose)); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
