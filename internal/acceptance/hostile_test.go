@@ -142,6 +142,18 @@ func TestHostileInput(t *testing.T) {
 		wantError(t, r, http.StatusRequestEntityTooLarge)
 	})
 
+	t.Run("answers do not echo huge input", func(t *testing.T) {
+		r := s.storeRaw(alice, data, pol(policy), part{name: "category", body: bytes.Repeat([]byte("c"), 200<<10)})
+		wantError(t, r, http.StatusBadRequest)
+		huge := strings.Replace(policy, `allowed="false"`, `allowed="`+strings.Repeat("m", 300<<10)+`"`, 1)
+		r2 := s.storeRaw(alice, data, pol(huge))
+		wantError(t, r2, http.StatusBadRequest, "problems")
+		for _, x := range []resp{r, r2} {
+			if len(x.body) > 20<<10 {
+				t.Errorf("a %d-byte error answer to a huge input", len(x.body))
+			}
+		}
+	})
 	t.Run("wrong JSON types", func(t *testing.T) {
 		rec := s.store(alice, []byte("z"), "text/plain", policy)
 		cases := []struct{ path, body string }{

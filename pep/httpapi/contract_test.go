@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -123,5 +124,58 @@ func TestDeclaredPurposeMustBeAnIRI(t *testing.T) {
 	// A long but acceptable IRI is decided (and denied) as usual.
 	if r := e.get(id, "bob", "urn:"+strings.Repeat("p", 2000)); r.status != http.StatusForbidden {
 		t.Errorf("a 2004-byte purpose IRI: %d %s", r.status, r.body)
+	}
+}
+
+// TestErrorAnswersAreBounded: an invalid document with thousands of faults,
+// a huge faulty value or an over-long label gets a short answer naming the
+// first problems and their count, not an echo larger than the request.
+func TestErrorAnswersAreBounded(t *testing.T) {
+	e := newEnv(t)
+	policy := string(readTestdata(t, "subject-policy.xml"))
+	ob := `<ob:Obligation><ob:TriggersSet><ob:TriggerAtTime><ob:Start><ob:StartNow/></ob:Start><ob:MaxDelay><ob:Duration>PXXX%d</ob:Duration></ob:MaxDelay></ob:TriggerAtTime></ob:TriggersSet><ob:ActionDeletePersonalData/></ob:Obligation>`
+	var many strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&many, ob, i)
+	}
+	tests := []struct {
+		name, policy, category string
+		want                   []string
+		problems, total        int
+	}{
+		{"thousands of problems", strings.Replace(policy, "<ob:ObligationsSet>", "<ob:ObligationsSet>"+many.String(), 1), "",
+			[]string{"the policy is not valid: 3000 problems, the first 20: ", `value "PXXX0"`}, 20, 3000},
+		{"huge value", strings.Replace(policy, `allowed="false"`, `allowed="`+strings.Repeat("m", 300<<10)+`"`, 1), "",
+			[]string{"the policy is not valid: ", "ppl:AuthzDownstreamUsage", "mmm..."}, 1, 0},
+		{"long category", policy, strings.Repeat("c", 200<<10), []string{"the category", "is not a label"}, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			parts := []part{{name: "data", contentType: "text/plain", value: []byte("x")}, {name: "policy", value: []byte(tc.policy)}}
+			if tc.category != "" {
+				parts = append(parts, part{name: "category", value: []byte(tc.category)})
+			}
+			r := e.post("alice", parts...)
+			if r.status != http.StatusBadRequest {
+				t.Fatalf("%d %.300s", r.status, r.body)
+			}
+			if len(r.body) > 20<<10 {
+				t.Errorf("a %d-byte answer", len(r.body))
+			}
+			var b struct {
+				Error         string            `json:"error"`
+				Problems      []json.RawMessage `json:"problems"`
+				ProblemsTotal int               `json:"problems_total"`
+			}
+			r.json(t, &b)
+			for _, w := range tc.want {
+				if !strings.Contains(b.Error, w) {
+					t.Errorf("error %.300q lacks %q", b.Error, w)
+				}
+			}
+			if len(b.Problems) != tc.problems || b.ProblemsTotal != tc.total {
+				t.Errorf("%d problems listed, problems_total %d; want %d, %d", len(b.Problems), b.ProblemsTotal, tc.problems, tc.total)
+			}
+		})
 	}
 }

@@ -3,8 +3,10 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/stickypolicy/sticky/pep"
 	"github.com/stickypolicy/sticky/policies"
@@ -45,11 +47,32 @@ func statusOf(err error) int {
 
 // errorBody is the JSON of every error answer.
 type errorBody struct {
-	Error      string         `json:"error"`
-	Decision   string         `json:"decision,omitempty"`
-	Reason     string         `json:"reason,omitempty"`
-	Problems   []problemJSON  `json:"problems,omitempty"`
-	Mismatches []pep.Mismatch `json:"mismatches,omitempty"`
+	Error    string        `json:"error"`
+	Decision string        `json:"decision,omitempty"`
+	Reason   string        `json:"reason,omitempty"`
+	Problems []problemJSON `json:"problems,omitempty"`
+	// ProblemsTotal is the number of problems when more than the listed
+	// ones were found.
+	ProblemsTotal int            `json:"problems_total,omitempty"`
+	Mismatches    []pep.Mismatch `json:"mismatches,omitempty"`
+}
+
+// Bounds on what an error answer echoes of the request.
+const (
+	maxProblems = 20       // problems listed (problems_total gives the count)
+	maxValue    = 200      // bytes of a faulty value shown
+	maxSentence = 16 << 10 // bytes of the "error" sentence
+)
+
+// clip shortens s to at most n bytes (on a rune boundary), marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 type problemJSON struct {
@@ -103,10 +126,35 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Reason = body.Error
 	}
 	if errors.As(err, &invalid) {
-		for _, p := range invalid.Problems {
+		shown := invalid.Problems
+		if len(shown) > maxProblems {
+			shown = shown[:maxProblems]
+			body.ProblemsTotal = len(invalid.Problems)
+		}
+		parts := make([]string, len(shown))
+		for i, p := range shown {
+			p.Value = clip(p.Value, maxValue)
+			parts[i] = p.String()
 			body.Problems = append(body.Problems, problemJSON{Element: p.Element, Attribute: p.Attribute, Value: p.Value, Line: p.Line, Message: p.Message})
 		}
+		// The sentence names the first problems only: a document with
+		// thousands of faults (or a huge faulty value) must not come
+		// back as an answer larger than itself.
+		if full := invalid.Error(); len(invalid.Problems) > maxProblems || len(full) > maxSentence {
+			if i := strings.Index(body.Error, full); i >= 0 {
+				summary := strings.Join(parts, "; ")
+				if len(invalid.Problems) > 1 {
+					summary = fmt.Sprintf("%d problems", len(invalid.Problems))
+					if len(shown) < len(invalid.Problems) {
+						summary += fmt.Sprintf(", the first %d", len(shown))
+					}
+					summary += ": " + strings.Join(parts, "; ")
+				}
+				body.Error = body.Error[:i] + summary + body.Error[i+len(full):]
+			}
+		}
 	}
+	body.Error = clip(body.Error, maxSentence)
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="sticky"`)
 	}

@@ -446,7 +446,11 @@ func CheckCategory(label string) error {
 		return nil
 	}
 	if len(label) > maxCategoryLen || !labelRE.MatchString(label) {
-		return fmt.Errorf("the category %q is not a label (lower-case letters, digits, '.', '_' or '-', at most %d characters)", label, maxCategoryLen)
+		shown := label // an over-long label is not echoed whole
+		if len(shown) > maxCategoryLen {
+			shown = shown[:maxCategoryLen] + "..."
+		}
+		return fmt.Errorf("the category %q (%d bytes) is not a label (lower-case letters, digits, '.', '_' or '-', at most %d characters)", shown, len(label), maxCategoryLen)
 	}
 	return nil
 }
