@@ -34,7 +34,8 @@ const (
 
 const usage = `usage: sticky [--url URL] [--token TOKEN] <command> [flags] [args]
 
-The server is STICKY_URL (default http://127.0.0.1:8080); the caller's bearer
+The server is STICKY_URL (default http://127.0.0.1:8080; http:// is assumed
+when it has no scheme, e.g. 127.0.0.1:8080); the caller's bearer
 token is STICKY_TOKEN. --url and --token (before or after the command) override them
 (prefer STICKY_TOKEN: command-line arguments are visible to other users of the machine).
 
@@ -203,9 +204,18 @@ func addConnFlags(fs *flag.FlagSet) *connFlags {
 // client returns the client configured by the flags, the global flags and
 // the environment, in that order of precedence.
 func (e *env) client(c *connFlags) (*client.Client, error) {
-	u := firstNonEmpty(c.url, e.url, e.getenv("STICKY_URL"), client.DefaultURL)
+	u := withScheme(firstNonEmpty(c.url, e.url, e.getenv("STICKY_URL"), client.DefaultURL))
 	tok := firstNonEmpty(c.token, e.token, e.getenv("STICKY_TOKEN"))
 	return client.New(u, tok, client.WithUserAgent("sticky-cli"))
+}
+
+// withScheme adds http:// to a server address given without a scheme
+// (STICKY_URL=127.0.0.1:8080, the form stickyd serve --addr takes).
+func withScheme(u string) string {
+	if u != "" && !strings.Contains(u, "://") {
+		return "http://" + u
+	}
+	return u
 }
 
 func firstNonEmpty(vs ...string) string {

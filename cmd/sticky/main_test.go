@@ -77,3 +77,17 @@ func TestUnreachableServer(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestURLWithoutScheme: STICKY_URL may be given as stickyd serve's --addr
+// (HOST:PORT); http:// is assumed.
+func TestURLWithoutScheme(t *testing.T) {
+	r := runCLI(t, map[string]string{"STICKY_URL": "127.0.0.1:1", "STICKY_TOKEN": "t"}, nil, "list")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "cannot reach the Sticky server at http://127.0.0.1:1") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	for in, want := range map[string]string{"127.0.0.1:8080": "http://127.0.0.1:8080", "https://x.example": "https://x.example", "http://h:1/": "http://h:1/"} {
+		if got := withScheme(in); got != want {
+			t.Errorf("withScheme(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
