@@ -48,7 +48,9 @@ func TestAuthentication(t *testing.T) {
 		{"POST", "/v1/pii"}, {"GET", "/v1/pii"}, {"GET", "/v1/pii/x"}, {"DELETE", "/v1/pii/x"},
 		{"GET", "/v1/pii/x/policy"}, {"PUT", "/v1/pii/x/policy"}, {"POST", "/v1/pii/x/disclosures"},
 		{"GET", "/v1/pii/x/events"}, {"GET", "/v1/notifications"}, {"POST", "/v1/decision"},
-		{"POST", "/v1/ibe/key"}, {"PUT", "/v1/subjects/me/preferences"},
+		{"POST", "/v1/ibe/key"}, {"PUT", "/v1/subjects/me/preferences"}, {"GET", "/v1/subjects/me/preferences"},
+		{"GET", "/v1/subjects/alice@example.org/export"}, {"POST", "/v1/subjects/alice@example.org/forget"},
+		{"POST", "/v1/pii/x/restore"}, {"GET", "/v1/admin/pseudonyms/x"},
 	}
 	for _, e := range endpoints {
 		t.Run(e.method+" "+e.path, func(t *testing.T) {
