@@ -356,8 +356,9 @@ func assertNotOnDisk(t *testing.T, dir, marker string) {
 }
 
 var eventTypeList = []string{"stored", "accessed", "denied", "disclosed", "policy_updated", "deleted", "notified",
-	// Extensions documented in docs/api.md.
-	"subject_access", "logged", "anonymised", "obligation_failed", "restored"}
+	// Extensions documented in docs/api.md and docs/data-subject-rights.md.
+	"subject_access", "logged", "anonymised", "obligation_failed",
+	"pseudonymised", "restored", "erased", "reidentified", "exported"}
 
 // checkEvents checks the contract's fields of an event array.
 func checkEvents(t *testing.T, evs []map[string]any) {

@@ -148,3 +148,28 @@ func TestSubjectRights(t *testing.T) {
 		}
 	})
 }
+
+// TestRestoreWindow: with --restore-window (off by default), a deleted
+// record is served to no one, can be restored by its owner within the
+// window, and restoring a record that is not deleted is 409.
+func TestRestoreWindow(t *testing.T) {
+	s := startServer(t, "--restore-window", "1h")
+	alice := s.principal("subject", "alice@example.org")
+	bob := s.principal("controller", "bob@example.org")
+	rec := s.store(alice, []byte("restorable"), "text/plain", readTestdata(t, "subject-policy.xml"))
+	path := "/v1/pii/" + rec.ID
+	wantError(t, s.postJSON(path+"/restore", alice, `{}`), http.StatusConflict)
+	if r := s.do("DELETE", path, alice, nil); r.status != http.StatusNoContent {
+		t.Fatalf("DELETE: %s", r)
+	}
+	wantError(t, s.do("GET", path, alice, nil), http.StatusNotFound)
+	wantError(t, s.do("GET", path, bob, nil, "X-Purpose", purposeService), http.StatusNotFound)
+	wantError(t, s.postJSON(path+"/restore", bob, `{}`), http.StatusForbidden)
+	if r := s.postJSON(path+"/restore", alice, `{}`); r.status != http.StatusOK {
+		t.Fatalf("restore: %s", r)
+	}
+	if r := s.do("GET", path, bob, nil, "X-Purpose", purposeService); r.status != http.StatusOK || string(r.body) != "restorable" {
+		t.Errorf("after restore: %s", r)
+	}
+	checkEvents(t, decodeArray(t, s.do("GET", path+"/events", alice, nil)))
+}
