@@ -140,6 +140,9 @@ func TestHostileInput(t *testing.T) {
 		huge := strings.Replace(policy, "<Target/>", "<Target/><!--"+strings.Repeat("x", 2<<20)+"-->", 1)
 		r := s.storeRaw(alice, data, pol(huge))
 		wantError(t, r, http.StatusRequestEntityTooLarge)
+		rec := s.store(alice, []byte("y"), "text/plain", policy)
+		wantError(t, s.do("PUT", "/v1/pii/"+rec.ID+"/policy", alice, strings.NewReader(huge), "Content-Type", "application/xml"), http.StatusRequestEntityTooLarge)
+		wantError(t, s.do("PUT", "/v1/subjects/me/preferences", alice, strings.NewReader(huge), "Content-Type", "application/xml"), http.StatusRequestEntityTooLarge)
 	})
 
 	t.Run("answers do not echo huge input", func(t *testing.T) {
