@@ -24,6 +24,8 @@ type Tx struct {
 	// the record's last event, tombstone and subject key again (events.go).
 	tip    *chainTip
 	follow bool
+
+	bound map[*sql.Stmt]*sql.Stmt // stmt: the prepared statements bound to tx
 }
 
 // SQL returns the underlying transaction, for statements of other files of
@@ -236,7 +238,22 @@ func (s *Store) Scrub(ctx context.Context) error {
 	return errors.New("store: checkpoint after erasure could not complete: readers kept old snapshots")
 }
 
-func (t *Tx) stmt(ctx context.Context, st *sql.Stmt) *sql.Stmt { return t.tx.StmtContext(ctx, st) }
+// stmt returns st, prepared once on the writer connection, bound to this
+// transaction: bound once per transaction (a group-commit batch) and reused
+// by every write of the batch, instead of a new binding at every call.
+func (t *Tx) stmt(ctx context.Context, st *sql.Stmt) *sql.Stmt {
+	if b, ok := t.bound[st]; ok {
+		return b
+	}
+	// Not cancelled: a binding that failed would stay in the cache for
+	// the rest of the batch.
+	b := t.tx.StmtContext(context.WithoutCancel(ctx), st)
+	if t.bound == nil {
+		t.bound = make(map[*sql.Stmt]*sql.Stmt, 16)
+	}
+	t.bound[st] = b
+	return b
+}
 
 // PolicyVersion implements pep.Tx.
 func (t *Tx) PolicyVersion(ctx context.Context, id string) (int64, time.Time, error) {
