@@ -48,12 +48,9 @@ func cmdParams(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "params", "params [--out FILE]")
 	conn := addConnFlags(fs)
 	out := fs.String("out", "", "write the parameters to FILE instead of standard output")
-	if _, code, ok := parse(e, fs, args, 0, 0); !ok {
+	c, _, code, ok := connect(e, fs, conn, args, 0, 0)
+	if !ok {
 		return code
-	}
-	c, err := e.client(conn)
-	if err != nil {
-		return fail(e, "params", err)
 	}
 	p, err := c.IBEParams(ctx)
 	if err != nil {

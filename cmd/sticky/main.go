@@ -274,6 +274,21 @@ func parse(e *env, fs *flag.FlagSet, args []string, minPos, maxPos int) ([]strin
 	return pos, exitOK, true
 }
 
+// connect parses a server command's arguments (see parse) and builds its
+// client. It returns the client and the positional arguments, or the exit
+// code to return when done.
+func connect(e *env, fs *flag.FlagSet, conn *connFlags, args []string, minPos, maxPos int) (*client.Client, []string, int, bool) {
+	pos, code, ok := parse(e, fs, args, minPos, maxPos)
+	if !ok {
+		return nil, nil, code, false
+	}
+	c, err := e.client(conn)
+	if err != nil {
+		return nil, nil, fail(e, fs.Name(), err), false
+	}
+	return c, pos, exitOK, true
+}
+
 // usageError prints a usage problem and returns exitUsage.
 func usageError(e *env, fs *flag.FlagSet, format string, args ...any) int {
 	fmt.Fprintf(e.stderr, "sticky %s: %s\n", fs.Name(), fmt.Sprintf(format, args...))

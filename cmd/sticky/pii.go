@@ -70,13 +70,9 @@ func cmdGet(ctx context.Context, e *env, args []string) int {
 	conn := addConnFlags(fs)
 	purpose := fs.String("purpose", "", "the purpose IRI of this use (the data subject reading its own data needs none)")
 	out := fs.String("out", "", "write the data to FILE (mode 0600) instead of standard output")
-	pos, code, ok := parse(e, fs, args, 1, 1)
+	c, pos, code, ok := connect(e, fs, conn, args, 1, 1)
 	if !ok {
 		return code
-	}
-	c, err := e.client(conn)
-	if err != nil {
-		return fail(e, "get", err)
 	}
 	obj, err := c.Get(ctx, pos[0], *purpose)
 	if err != nil {
@@ -92,12 +88,9 @@ func cmdGet(ctx context.Context, e *env, args []string) int {
 func cmdList(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "list", "list")
 	conn := addConnFlags(fs)
-	if _, code, ok := parse(e, fs, args, 0, 0); !ok {
+	c, _, code, ok := connect(e, fs, conn, args, 0, 0)
+	if !ok {
 		return code
-	}
-	c, err := e.client(conn)
-	if err != nil {
-		return fail(e, "list", err)
 	}
 	recs, err := c.List(ctx)
 	if err != nil {
@@ -113,13 +106,9 @@ func cmdList(ctx context.Context, e *env, args []string) int {
 func cmdPolicyGet(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "policy get", "policy get ID")
 	conn := addConnFlags(fs)
-	pos, code, ok := parse(e, fs, args, 1, 1)
+	c, pos, code, ok := connect(e, fs, conn, args, 1, 1)
 	if !ok {
 		return code
-	}
-	c, err := e.client(conn)
-	if err != nil {
-		return fail(e, "policy get", err)
 	}
 	xml, err := c.Policy(ctx, pos[0])
 	if err != nil {
@@ -157,13 +146,9 @@ func cmdPolicySet(ctx context.Context, e *env, args []string) int {
 func cmdDelete(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "delete", "delete ID")
 	conn := addConnFlags(fs)
-	pos, code, ok := parse(e, fs, args, 1, 1)
+	c, pos, code, ok := connect(e, fs, conn, args, 1, 1)
 	if !ok {
 		return code
-	}
-	c, err := e.client(conn)
-	if err != nil {
-		return fail(e, "delete", err)
 	}
 	if err := c.Delete(ctx, pos[0]); err != nil {
 		return fail(e, "delete", err)
@@ -198,13 +183,9 @@ func cmdDisclose(ctx context.Context, e *env, args []string) int {
 func cmdEvents(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "events", "events ID")
 	conn := addConnFlags(fs)
-	pos, code, ok := parse(e, fs, args, 1, 1)
+	c, pos, code, ok := connect(e, fs, conn, args, 1, 1)
 	if !ok {
 		return code
-	}
-	c, err := e.client(conn)
-	if err != nil {
-		return fail(e, "events", err)
 	}
 	evs, err := c.Events(ctx, pos[0])
 	if err != nil {
@@ -220,12 +201,9 @@ func cmdEvents(ctx context.Context, e *env, args []string) int {
 func cmdNotifications(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "notifications", "notifications")
 	conn := addConnFlags(fs)
-	if _, code, ok := parse(e, fs, args, 0, 0); !ok {
+	c, _, code, ok := connect(e, fs, conn, args, 0, 0)
+	if !ok {
 		return code
-	}
-	c, err := e.client(conn)
-	if err != nil {
-		return fail(e, "notifications", err)
 	}
 	ns, err := c.Notifications(ctx)
 	if err != nil {
@@ -290,12 +268,9 @@ func cmdPreferencesSet(ctx context.Context, e *env, args []string) int {
 func cmdPreferencesGet(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "preferences get", "preferences get")
 	conn := addConnFlags(fs)
-	if _, code, ok := parse(e, fs, args, 0, 0); !ok {
+	c, _, code, ok := connect(e, fs, conn, args, 0, 0)
+	if !ok {
 		return code
-	}
-	c, err := e.client(conn)
-	if err != nil {
-		return fail(e, "preferences get", err)
 	}
 	xml, err := c.Preferences(ctx)
 	if err != nil {
@@ -307,12 +282,9 @@ func cmdPreferencesGet(ctx context.Context, e *env, args []string) int {
 func cmdHealth(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "health", "health")
 	conn := addConnFlags(fs)
-	if _, code, ok := parse(e, fs, args, 0, 0); !ok {
+	c, _, code, ok := connect(e, fs, conn, args, 0, 0)
+	if !ok {
 		return code
-	}
-	c, err := e.client(conn)
-	if err != nil {
-		return fail(e, "health", err)
 	}
 	if err := c.Health(ctx); err != nil {
 		return fail(e, "health", err)

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-
-	"github.com/stickypolicy/sticky/internal/client"
 )
 
 func cmdExport(ctx context.Context, e *env, args []string) int {
@@ -44,14 +42,9 @@ func cmdForget(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "forget", "forget [--dry-run] SUBJECT")
 	conn := addConnFlags(fs)
 	dry := fs.Bool("dry-run", false, "report what would be erased without changing anything")
-	pos, code, ok := parse(e, fs, args, 1, 1)
+	c, pos, code, ok := connect(e, fs, conn, args, 1, 1)
 	if !ok {
 		return code
-	}
-	var c *client.Client
-	c, err := e.client(conn)
-	if err != nil {
-		return fail(e, "forget", err)
 	}
 	rep, err := c.Forget(ctx, pos[0], *dry)
 	if err != nil {
@@ -63,13 +56,9 @@ func cmdForget(ctx context.Context, e *env, args []string) int {
 func cmdRestore(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "restore", "restore ID")
 	conn := addConnFlags(fs)
-	pos, code, ok := parse(e, fs, args, 1, 1)
+	c, pos, code, ok := connect(e, fs, conn, args, 1, 1)
 	if !ok {
 		return code
-	}
-	c, err := e.client(conn)
-	if err != nil {
-		return fail(e, "restore", err)
 	}
 	ans, err := c.Restore(ctx, pos[0])
 	if err != nil {
